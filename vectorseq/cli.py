@@ -1,0 +1,248 @@
+"""The ``vectorseq`` command: a thin layer over the Python API.
+
+User mistakes print one line (``error: ...``) and exit with status 2; ``--debug`` shows the traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import VectorseqError
+
+
+def _read_lines(path: str | None) -> list[str]:
+    if path in (None, "-"):
+        return [line.rstrip("\n") for line in sys.stdin]
+    from .data.parallel import read_monolingual
+
+    p = Path(path)
+    if not p.is_file():
+        raise VectorseqError(f"{p}: input file not found; check the path")
+    return list(read_monolingual(p))
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from .config import load_config
+    from .training import train
+
+    cfg = load_config(a.config, a.set)
+    out = a.output or f"runs/{cfg.name}"
+    res = train(cfg, out, progress=not a.quiet)
+    print(json.dumps({"model_dir": str(res.model_dir), **{k: v for k, v in res.metrics.items()
+                                                            if k != "test_samples"}}, indent=1, ensure_ascii=False))
+    return 0
+
+
+def cmd_translate(a: argparse.Namespace) -> int:
+    from .translator import Translator
+
+    tr = Translator.load(a.model_dir, device=a.device)
+    lines = _read_lines(a.input)
+    hyps = tr.translate(lines, beam=a.beam, n_best=a.n_best, batch_size=a.batch_size)
+    out = open(a.output, "w", encoding="utf-8") if a.output else sys.stdout
+    try:
+        for h in hyps:
+            out.write(("\n".join(h) if a.n_best > 1 else h) + "\n")
+    finally:
+        if a.output:
+            out.close()
+    return 0
+
+
+def cmd_evaluate(a: argparse.Namespace) -> int:
+    import time
+
+    from .evaluation import score
+    from .translator import Translator
+
+    tr = Translator.load(a.model_dir, device=a.device)
+    if a.src or a.ref:
+        if not (a.src and a.ref):
+            raise VectorseqError("evaluate: give both --src and --ref (or neither, to use the config's test split)")
+        src, ref = _read_lines(a.src), _read_lines(a.ref)
+        if len(src) != len(ref):
+            raise VectorseqError(f"{a.src} has {len(src)} lines but {a.ref} has {len(ref)}; they must be aligned")
+    else:
+        from .data.splits import load_splits
+
+        split = load_splits(tr.config.data, seed=tr.config.training.seed)[a.split]
+        if split is None:
+            raise VectorseqError(f"the config's data has no {a.split} split; pass --src and --ref")
+        src, ref = split.src, split.tgt
+    t0 = time.time()
+    hyps = tr.translate(src, beam=a.beam, batch_size=a.batch_size)
+    dt = time.time() - t0
+    result = {**score(hyps, ref), "beam_size": a.beam or tr.config.decoding.beam_size,
+              "seconds": round(dt, 2), "sentences_per_s": round(len(src) / dt, 1)}
+    if a.output:
+        Path(a.output).write_text("\n".join(hyps) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(output_dir=a.output, quick=a.quick, progress=not a.quiet)
+    return 0
+
+
+def cmd_config(a: argparse.Namespace) -> int:
+    from .config import load_config, reference_markdown
+
+    if a.reference:
+        print(reference_markdown())
+    else:
+        cfg = load_config(a.config, a.set)
+        import yaml
+
+        print(yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
+    from .embeddings.pretrained import inspect_vectors
+
+    texts = _read_lines(a.text) if a.text else None
+    vocab = _read_lines(a.vocab) if a.vocab else None
+    if vocab is not None:
+        vocab = [line.split("\t")[0].split(" ")[0] for line in vocab if line.strip()]
+    print(json.dumps(inspect_vectors(a.vectors, texts=texts, vocabulary=vocab), indent=1, ensure_ascii=False))
+    return 0
+
+
+def cmd_embeddings_train(a: argparse.Namespace) -> int:
+    from .embeddings.selftrained import train_vectors
+
+    tokenizer = None
+    if a.model_dir:
+        from .translator import load_vectorizers
+        from .config import load_config
+
+        cfg = load_config(Path(a.model_dir) / "config.yaml")
+        src, tgt = load_vectorizers(Path(a.model_dir), cfg.vectorizer.shared)
+        tokenizer = tgt if a.side == "tgt" else src
+    res = train_vectors(a.input, algorithm=a.algorithm, dim=a.dim, window=a.window, min_count=a.min_count,
+                        epochs=a.epochs, seed=a.seed, tokenize=tokenizer, output_path=a.output,
+                        workers=a.workers)
+    print(json.dumps(res if isinstance(res, dict) else {"output": str(res)}, indent=1, default=str))
+    return 0
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    from .compare import run_experiment
+
+    run_experiment(a.experiment, output_dir=a.output, report_only=a.report_only, progress=not a.quiet)
+    return 0
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    from .export import export_model
+
+    path = export_model(a.model_dir, a.output, format=a.format, quantization=a.quantization)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vectorseq", description=__doc__.splitlines()[0])
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model from a YAML config")
+    t.add_argument("config")
+    t.add_argument("--output", "-o", help="model folder (default runs/NAME)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set training.max_steps=100 (repeatable)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    tr = sub.add_parser("translate", help="translate raw text with a model folder")
+    tr.add_argument("model_dir")
+    tr.add_argument("--input", "-i", help="input file (plain or .gz; default stdin)")
+    tr.add_argument("--output", "-o", help="output file (default stdout)")
+    tr.add_argument("--beam", type=int, help="beam size (default: the config's)")
+    tr.add_argument("--n-best", type=int, default=1, help="write N hypotheses per input line")
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--device", default="cpu")
+    tr.set_defaults(func=cmd_translate)
+
+    ev = sub.add_parser("evaluate", help="BLEU / chrF of a model folder on a test set")
+    ev.add_argument("model_dir")
+    ev.add_argument("--split", default="test", choices=["test", "valid"])
+    ev.add_argument("--src", help="source file (instead of the config's split)")
+    ev.add_argument("--ref", help="reference file")
+    ev.add_argument("--beam", type=int)
+    ev.add_argument("--batch-size", type=int)
+    ev.add_argument("--output", "-o", help="also write the translations here")
+    ev.add_argument("--device", default="cpu")
+    ev.set_defaults(func=cmd_evaluate)
+
+    d = sub.add_parser("demo", help="the main job on the built-in corpus: train, evaluate, compare")
+    d.add_argument("--output", "-o", default="runs/demo")
+    d.add_argument("--quick", action="store_true", help="a much shorter run (for smoke tests)")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+    c = sub.add_parser("config", help="show the validated config, or the config reference")
+    c.add_argument("config", nargs="?")
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    c.add_argument("--reference", action="store_true", help="print the reference of every config key (Markdown)")
+    c.set_defaults(func=cmd_config)
+
+    e = sub.add_parser("embeddings", help="pretrained vectors: inspect coverage, train your own")
+    esub = e.add_subparsers(dest="embeddings_command", required=True)
+    ei = esub.add_parser("inspect", help="format, size and coverage of a vectors file")
+    ei.add_argument("vectors", help="vectors file or a named source (glove-6b-50d)")
+    ei.add_argument("--vocab", help="a vocabulary file (one token per line, first column)")
+    ei.add_argument("--text", help="a text file whose whitespace tokens give the vocabulary and counts")
+    ei.set_defaults(func=cmd_embeddings_inspect)
+    et = esub.add_parser("train", help="train word2vec/fastText vectors with gensim on monolingual text")
+    et.add_argument("--input", "-i", required=True, help="monolingual text (plain or .gz)")
+    et.add_argument("--output", "-o", required=True, help="output path (.vec; fastText also writes .bin)")
+    et.add_argument("--algorithm", choices=["word2vec", "fasttext"], default="fasttext")
+    et.add_argument("--dim", type=int, default=100)
+    et.add_argument("--window", type=int, default=5)
+    et.add_argument("--min-count", type=int, default=2)
+    et.add_argument("--epochs", type=int, default=5)
+    et.add_argument("--seed", type=int, default=0)
+    et.add_argument("--workers", type=int, default=2)
+    et.add_argument("--model-dir", help="tokenize with this model folder's vectorizer (e.g. SentencePiece pieces)")
+    et.add_argument("--side", choices=["src", "tgt"], default="src")
+    et.set_defaults(func=cmd_embeddings_train)
+
+    cp = sub.add_parser("compare", help="run a grid of vectorization strategies and write a report")
+    cp.add_argument("experiment")
+    cp.add_argument("--output", "-o")
+    cp.add_argument("--report-only", action="store_true", help="only rebuild the report from results.jsonl")
+    cp.add_argument("--quiet", action="store_true")
+    cp.set_defaults(func=cmd_compare)
+
+    x = sub.add_parser("export", help="export a model folder to another engine")
+    x.add_argument("model_dir")
+    x.add_argument("--output", "-o", required=True)
+    x.add_argument("--format", default="ctranslate2", choices=["ctranslate2"])
+    x.add_argument("--quantization", default=None, help="ctranslate2 quantization, e.g. int8")
+    x.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except VectorseqError as e:
+        if args.debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; a training run resumes from its last checkpoint when started again", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

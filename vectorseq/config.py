@@ -1,0 +1,406 @@
+"""The experiment config: every key documented, validated, typos never silently ignored.
+
+A config is a YAML (or JSON) file with the sections below. Each section is a dataclass whose fields carry
+their documentation, so the reference in ``docs/config.md`` is generated from this file
+(``vectorseq config --reference``) and can never drift from what the code accepts.
+
+Loading walks the YAML against the dataclasses: an unknown key is an error with a did-you-mean, a value of
+the wrong type or outside its choices is an error that names the key and what it accepts.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .errors import ConfigError
+
+
+def _f(default: Any, doc: str, **kw: Any) -> Any:
+    """A dataclass field with documentation (and an optional list of choices)."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"doc": doc, **kw})
+    return field(default=default, metadata={"doc": doc, **kw})
+
+
+def _sub(cls: type, doc: str) -> Any:
+    return field(default_factory=cls, metadata={"doc": doc})
+
+
+# ----------------------------------------------------------------------------------------------- data
+@dataclass
+class FilesConfig:
+    """Paths of one split given as two aligned files or one TSV file."""
+
+    src: str | None = _f(None, "Source-side file (plain text or .gz, one sentence per line).")
+    tgt: str | None = _f(None, "Target-side file, aligned line by line with `src`.")
+    tsv: str | None = _f(None, "A TSV file with source in column 0 and target in column 1 (instead of src/tgt).")
+
+
+@dataclass
+class BuiltinConfig:
+    """The built-in generated corpus (numbers and dates, English -> tgt_lang); needs no download."""
+
+    n_train: int = _f(12000, "Training pairs to generate.")
+    n_val: int = _f(300, "Validation pairs.")
+    n_test: int = _f(300, "Test pairs.")
+    seed: int = _f(0, "Generator seed (the corpus is identical for identical settings).")
+
+
+@dataclass
+class DataConfig:
+    """Where the parallel text comes from and how it is checked."""
+
+    dataset: Literal["builtin", "multi30k", "files"] = _f(
+        "builtin", "`builtin` (generated, offline), `multi30k` (named dataset) or `files` (train/valid/test below)."
+    )
+    src_lang: str = _f("en", "Source language code (multi30k: en, de or fr).")
+    tgt_lang: str = _f("de", "Target language code.")
+    data_dir: str | None = _f(
+        None, "multi30k: folder holding {split}.{lang}.gz; else $VECTORSEQ_MULTI30K, the cache, or a download."
+    )
+    train: FilesConfig = _sub(FilesConfig, "dataset=files: the training split.")
+    valid: FilesConfig = _sub(FilesConfig, "dataset=files: the validation split.")
+    test: FilesConfig = _sub(FilesConfig, "dataset=files: the test split (optional).")
+    test_split: str = _f("test_2016_flickr", "multi30k: which test split `vectorseq evaluate` and the run summary use.")
+    builtin: BuiltinConfig = _sub(BuiltinConfig, "dataset=builtin: corpus size and seed.")
+    subset: int | None = _f(None, "Use only N training pairs (for learning curves); null = all.")
+    subset_mode: Literal["first", "random"] = _f("random", "How the subset is taken: the first N or a seeded random N.")
+    max_length: int | None = _f(100, "Pairs with more whitespace tokens than this on either side are handled by `on_error`.")
+    on_error: Literal["raise", "skip"] = _f(
+        "skip", "Bad pairs (empty, over-long, invalid UTF-8): `raise` stops with file:line, `skip` drops and counts them."
+    )
+
+
+# ------------------------------------------------------------------------------------------ vectorizer
+@dataclass
+class VectorizerSideConfig:
+    """How one side's text becomes token ids (see vectorseq.vectorizer.TextVectorizer)."""
+
+    standardize: str | None = _f(
+        None, "none, lower, strip_punctuation, lower_and_strip_punctuation or nfkc (null = none)."
+    )
+    split: Literal["whitespace", "word", "character", "sentencepiece"] = _f(
+        "sentencepiece", "whitespace, word (splits punctuation off), character or sentencepiece (subwords)."
+    )
+    max_tokens: int | None = _f(8000, "Vocabulary size including the 4 specials (required for sentencepiece).")
+    min_freq: int = _f(1, "Word/character split: drop tokens seen fewer times than this.")
+    sentencepiece_model_type: Literal["bpe", "unigram"] = _f("bpe", "SentencePiece algorithm.")
+    output_mode: Literal["int", "one_hot", "multi_hot", "count", "tf_idf"] = _f(
+        "int", "Kept as `int` for seq2seq input; count-based inputs are chosen under `embeddings`."
+    )
+
+
+@dataclass
+class VectorizerConfig:
+    """Source and target vectorizers; `shared: true` adapts one vectorizer on both sides."""
+
+    shared: bool = _f(True, "One vocabulary for source and target (needed for `model.share_embeddings`).")
+    src: VectorizerSideConfig = _sub(VectorizerSideConfig, "Source side (and both sides when shared).")
+    tgt: VectorizerSideConfig = _sub(VectorizerSideConfig, "Target side (ignored when shared).")
+
+
+# ------------------------------------------------------------------------------------------ embeddings
+@dataclass
+class EmbeddingSideConfig:
+    """How one side's embedding table starts and which of its rows learn."""
+
+    input: Literal["embedding", "one_hot", "bag", "token_features", "sentence_vector"] = _f(
+        "embedding",
+        "embedding (a table), one_hot (linear layer over one-hot vectors), bag (TF-IDF weighted bag of words, "
+        "order discarded), token_features (TF-IDF weight and IDF added beside the embedding), "
+        "sentence_vector (TF-IDF sentence vector as an extra memory slot). Source side only except `embedding`.",
+    )
+    vectors: str | None = _f(
+        None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`."
+    )
+    policy: Literal["learned", "frozen", "finetune", "partial"] = _f(
+        "learned",
+        "learned (random init), frozen, finetune, or partial (pretrained rows frozen, unmatched rows trained).",
+    )
+    unfreeze_after: int | None = _f(None, "frozen/partial: make every row trainable after this many updates.")
+    lr_multiplier: float = _f(1.0, "Learning-rate multiplier for this embedding table.")
+    projection: Literal["linear", "pad_truncate"] = _f(
+        "linear", "When the vectors' width differs from d_model: a learned linear projection, or pad/truncate."
+    )
+    on_error: Literal["raise", "skip"] = _f("raise", "Malformed lines in the vectors file: stop, or skip and count.")
+
+
+@dataclass
+class EmbeddingsConfig:
+    """Embeddings of the source and target side."""
+
+    src: EmbeddingSideConfig = _sub(EmbeddingSideConfig, "Source side.")
+    tgt: EmbeddingSideConfig = _sub(EmbeddingSideConfig, "Target side.")
+
+
+# ---------------------------------------------------------------------------------------------- model
+@dataclass
+class ModelConfig:
+    """The encoder-decoder."""
+
+    type: Literal["transformer", "rnn"] = _f("transformer", "transformer or rnn.")
+    d_model: int = _f(128, "Width of embeddings and hidden states.")
+    ff_size: int = _f(256, "Transformer feed-forward width.")
+    heads: int = _f(4, "Transformer attention heads.")
+    encoder_layers: int = _f(4, "Encoder layers.")
+    decoder_layers: int = _f(4, "Decoder layers.")
+    dropout: float = _f(0.1, "Dropout on embeddings, attention outputs and feed-forward / RNN outputs.")
+    attention_dropout: float = _f(0.0, "Dropout on attention weights (Transformer).")
+    tie_embeddings: bool = _f(True, "Tie the decoder's input embedding and output projection.")
+    share_embeddings: bool = _f(False, "One embedding table for encoder and decoder (needs vectorizer.shared).")
+    rnn_cell: Literal["lstm", "gru"] = _f("lstm", "rnn: recurrent cell.")
+    bidirectional: bool = _f(True, "rnn: bidirectional encoder.")
+    attention: Literal["bahdanau", "luong"] = _f("bahdanau", "rnn: additive (Bahdanau) or general (Luong) attention.")
+
+
+# -------------------------------------------------------------------------------------------- training
+@dataclass
+class TrainingConfig:
+    """Optimisation, validation, stopping and checkpoints."""
+
+    seed: int = _f(42, "Seed for initialisation, batch order and dropout (runs are reproducible).")
+    batch_tokens: int = _f(4096, "Token budget per batch: max(src, tgt) length x sentences, padding included.")
+    max_steps: int | None = _f(None, "Stop after this many updates.")
+    max_epochs: int | None = _f(None, "Stop after this many passes over the training data.")
+    max_minutes: float | None = _f(None, "Stop after this much wall-clock training time.")
+    lr: float = _f(0.0005, "Peak learning rate (AdamW).")
+    weight_decay: float = _f(0.0, "AdamW weight decay.")
+    betas: list[float] = _f([0.9, 0.98], "AdamW betas.")
+    schedule: Literal["inverse_sqrt", "plateau", "constant"] = _f(
+        "inverse_sqrt", "Linear warmup then 1/sqrt(step) decay, halve-on-plateau of the validation score, or constant."
+    )
+    warmup_steps: int = _f(400, "Linear warmup length (inverse_sqrt and constant).")
+    plateau_patience: int = _f(2, "plateau: validations without improvement before the rate is halved.")
+    label_smoothing: float = _f(0.1, "Label smoothing of the cross-entropy loss.")
+    clip_norm: float | None = _f(1.0, "Clip the gradient norm to this (null = no clipping).")
+    valid_every: int = _f(500, "Validate every N updates (and at the end).")
+    valid_max_sentences: int | None = _f(None, "Decode at most this many validation sentences for BLEU (null = all).")
+    early_stopping_metric: Literal["bleu", "loss"] = _f("bleu", "Which validation score picks the best checkpoint.")
+    patience: int | None = _f(None, "Stop after this many validations without improvement (null = never).")
+    threads: int | None = _f(None, "torch intra-op threads (null = number of cores).")
+    device: str = _f("auto", "auto (cuda when available), cpu or cuda[:N].")
+    amp: bool = _f(True, "bf16 autocast on GPUs that support it (ignored on CPU).")
+    resume: bool = _f(True, "Resume from MODEL_DIR/checkpoints/last when it exists.")
+    log_every: int = _f(50, "Refresh the progress bar statistics every N updates.")
+
+
+# -------------------------------------------------------------------------------------------- decoding
+@dataclass
+class DecodingConfig:
+    """How translations are produced (validation uses greedy search; evaluate/translate use these)."""
+
+    beam_size: int = _f(5, "Beam size (1 = greedy search).")
+    length_penalty: float = _f(1.0, "GNMT-style length penalty alpha: score / ((5 + len) / 6) ** alpha.")
+    max_length_ratio: float = _f(1.5, "Stop a hypothesis at max_length_ratio * source length + max_length_extra.")
+    max_length_extra: int = _f(10, "See max_length_ratio.")
+    n_best: int = _f(1, "Return this many hypotheses per sentence (<= beam_size).")
+    batch_size: int = _f(64, "Sentences decoded together (sorted by length, output in input order).")
+
+
+@dataclass
+class Config:
+    """A whole experiment."""
+
+    name: str = _f("experiment", "A name for the run (used in reports).")
+    data: DataConfig = _sub(DataConfig, "Where the parallel text comes from.")
+    vectorizer: VectorizerConfig = _sub(VectorizerConfig, "Text -> token ids.")
+    embeddings: EmbeddingsConfig = _sub(EmbeddingsConfig, "Token ids -> vectors.")
+    model: ModelConfig = _sub(ModelConfig, "The encoder-decoder.")
+    training: TrainingConfig = _sub(TrainingConfig, "Optimisation and stopping.")
+    decoding: DecodingConfig = _sub(DecodingConfig, "Search.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def check(self) -> "Config":
+        """Cross-field checks that a single key cannot express."""
+        m, v = self.model, self.vectorizer
+        if m.share_embeddings and not v.shared:
+            raise ConfigError("model.share_embeddings: true needs vectorizer.shared: true (one vocabulary)")
+        if m.type == "transformer" and m.d_model % m.heads:
+            raise ConfigError(f"model.d_model ({m.d_model}) must be divisible by model.heads ({m.heads})")
+        for side in ("src", "tgt"):
+            vs = v.src if (v.shared or side == "src") else v.tgt
+            if vs.split == "sentencepiece" and not vs.max_tokens:
+                raise ConfigError(f"vectorizer.{side}.max_tokens is required with split: sentencepiece")
+        if self.embeddings.tgt.input != "embedding":
+            raise ConfigError(
+                f"embeddings.tgt.input: {self.embeddings.tgt.input!r} is for the source side only; "
+                "use `embedding` on the target side"
+            )
+        t = self.training
+        if t.max_steps is None and t.max_epochs is None and t.max_minutes is None:
+            raise ConfigError("training: set at least one of max_steps, max_epochs or max_minutes")
+        if self.decoding.n_best > self.decoding.beam_size:
+            raise ConfigError("decoding.n_best must be <= decoding.beam_size")
+        if self.data.dataset == "files" and not (self.data.train.tsv or (self.data.train.src and self.data.train.tgt)):
+            raise ConfigError("data.dataset: files needs data.train.src and data.train.tgt (or data.train.tsv)")
+        return self
+
+
+# ------------------------------------------------------------------------------------------- loading
+def _type_ok(value: Any, annotation: Any) -> tuple[bool, Any]:
+    """Check (and gently coerce: int -> float) a YAML value against a field annotation."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            ok, v = _type_ok(value, arg)
+            if ok:
+                return True, v
+        return False, value
+    if origin is Literal:
+        return value in typing.get_args(annotation), value
+    if annotation is type(None):
+        return value is None, value
+    if origin is list:
+        (inner,) = typing.get_args(annotation)
+        if not isinstance(value, list):
+            return False, value
+        out = []
+        for x in value:
+            ok, v = _type_ok(x, inner)
+            if not ok:
+                return False, value
+            out.append(v)
+        return True, out
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True, float(value)
+        return False, value
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if annotation is bool:
+        return isinstance(value, bool), value
+    if annotation is str:
+        return isinstance(value, str), value
+    return False, value
+
+
+def _describe(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(annotation))
+    if annotation is type(None):
+        return "null"
+    if origin is list:
+        return f"a list of {_describe(typing.get_args(annotation)[0])}"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _build(cls: type, raw: Any, path: str) -> Any:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path or 'config'}: expected a mapping of keys, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(names)}"
+            raise ConfigError(f"unknown config key {where!r}{hint}")
+        ann = hints[key]
+        if dataclasses.is_dataclass(ann):
+            kwargs[key] = _build(ann, value, where)
+            continue
+        ok, coerced = _type_ok(value, ann)
+        if not ok:
+            raise ConfigError(f"{where}: {value!r} is not valid; expected {_describe(ann)}")
+        if isinstance(coerced, (int, float)) and not isinstance(coerced, bool) and coerced < 0:
+            raise ConfigError(f"{where}: {value!r} must not be negative")
+        kwargs[key] = coerced
+    return cls(**kwargs)
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    """Validate a nested dict (as read from YAML) into a :class:`Config`."""
+    return _build(Config, raw, "").check()
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` into a copy of ``base`` (used by `compare` strategies and --set)."""
+    out = json.loads(json.dumps(base))
+    for k, v in override.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """``training.max_steps=100`` -> ``{"training": {"max_steps": 100}}`` (value parsed as YAML)."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected KEY.PATH=VALUE, e.g. training.max_steps=100")
+    key, value = text.split("=", 1)
+    node: dict[str, Any] = {}
+    cur = node
+    parts = key.strip().split(".")
+    for p in parts[:-1]:
+        cur = cur.setdefault(p, {})
+    cur[parts[-1]] = yaml.safe_load(value)
+    return node
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> Config:
+    """Read a YAML/JSON config file (or the defaults when ``path`` is None) and apply overrides."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{p}: config file not found; check the path")
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{p}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    if isinstance(overrides, dict):
+        raw = merge(raw, overrides)
+    else:
+        for o in overrides or []:
+            raw = merge(raw, parse_override(o))
+    return config_from_dict(raw)
+
+
+def reference_markdown() -> str:
+    """The config reference (docs/config.md), generated from the dataclasses above."""
+    lines = ["# Config reference", "", "Generated by `vectorseq config --reference` from `vectorseq/config.py`.", ""]
+
+    def walk(cls: type, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        rows = []
+        subs = []
+        for f in dataclasses.fields(cls):
+            ann = hints[f.name]
+            if dataclasses.is_dataclass(ann):
+                subs.append((f, ann))
+                continue
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            rows.append(
+                f"| `{prefix}{f.name}` | {_describe(ann)} | `{json.dumps(default)}` | {f.metadata.get('doc', '')} |"
+            )
+        if rows:
+            title = prefix.rstrip(".") or "top level"
+            lines.extend([f"## {title}", "", (cls.__doc__ or "").strip(), "", "| key | type | default | meaning |",
+                          "| --- | --- | --- | --- |", *rows, ""])
+        for f, ann in subs:
+            walk(ann, f"{prefix}{f.name}.")
+
+    walk(Config, "")
+    return "\n".join(lines)

@@ -1,0 +1,179 @@
+"""Greedy and batched beam search over any :class:`~vectorseq.models.base.Seq2Seq`.
+
+Both searches decode a whole batch at once, one token per step, through the model's incremental
+``decode_step`` (the Transformer keeps a key/value cache). Sentences that are finished are removed from the
+batch so later steps only compute the live ones. Hypotheses end with EOS or are cut at
+``max_length_ratio * source_length + max_length_extra`` tokens (EOS is then forced), the same rule in both
+searches, which is why beam size 1 gives exactly the greedy output.
+
+Beam search keeps ``beam_size`` live hypotheses per sentence: each step takes the best ``2 * beam_size``
+continuations, moves those ending in EOS (if ranked within the top ``beam_size``) to the finished list with
+a GNMT length-normalised score ``score / ((5 + length) / 6) ** length_penalty``, and keeps the best
+``beam_size`` others. A sentence is done when it has ``beam_size`` finished hypotheses.
+
+:func:`translate_ids` is the batch driver: it sorts sentences by length (little padding), decodes in
+batches and returns the results in input order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .vectorizer import BOS_ID, EOS_ID, PAD_ID
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[int]  # without BOS, ending with EOS
+    score: float  # sum of log-probabilities
+    normalized: float  # score used to rank (length penalty applied)
+
+
+def _max_lengths(src_mask: Tensor, ratio: float, extra: int) -> Tensor:
+    return (src_mask.sum(1).float() * ratio).long() + extra
+
+
+def _length_norm(length: int, alpha: float) -> float:
+    return ((5.0 + length) / 6.0) ** alpha if alpha else 1.0
+
+
+@torch.no_grad()
+def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float = 1.5,
+                  max_length_extra: int = 10) -> list[Hypothesis]:
+    """Pick the most probable token at every step. Returns one hypothesis per sentence."""
+    B = src.size(0)
+    max_len = _max_lengths(src_mask, max_length_ratio, max_length_extra)
+    state = model.init_decoder_state(model.encode(src, src_mask))
+    alive = torch.arange(B, device=src.device)  # original row of each live sentence
+    prev = torch.full((B,), BOS_ID, dtype=torch.long, device=src.device)
+    tokens: list[list[int]] = [[] for _ in range(B)]
+    scores = torch.zeros(B, device=src.device)
+    out: list[Hypothesis | None] = [None] * B
+    t = 0
+    while alive.numel():
+        logits, state = model.decode_step(prev, state)
+        logp = torch.log_softmax(logits.float(), -1)
+        force = (t + 1) >= max_len[alive]
+        if force.any():
+            logp[force] = torch.where(
+                torch.arange(logp.size(1), device=logp.device) == EOS_ID, 0.0, float("-inf")
+            ).expand_as(logp[force])
+        best, tok = logp.max(-1)
+        scores_alive = scores[alive] + best
+        scores[alive] = scores_alive
+        tok_list = tok.tolist()
+        done = tok == EOS_ID
+        for row, tk in zip(alive.tolist(), tok_list):
+            tokens[row].append(tk)
+        if done.any():
+            for row in alive[done].tolist():
+                s = float(scores[row])
+                out[row] = Hypothesis(tokens[row], s, s)
+            keep = (~done).nonzero().squeeze(1)
+            alive, tok = alive[keep], tok[keep]
+            if alive.numel():
+                state = model.reorder_state(state, keep)
+        prev = tok
+        t += 1
+    return out  # type: ignore[return-value]
+
+
+@torch.no_grad()
+def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length_penalty: float = 1.0,
+                max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1) -> list[list[Hypothesis]]:
+    """Batched beam search. Returns, per sentence, the ``n_best`` hypotheses, best first."""
+    B, K, dev = src.size(0), beam_size, src.device
+    max_len = _max_lengths(src_mask, max_length_ratio, max_length_extra)
+    enc = model.encode(src, src_mask)
+    state = model.init_decoder_state(enc)
+    state = model.reorder_state(state, torch.arange(B, device=dev).repeat_interleave(K))
+    alive = torch.arange(B, device=dev)  # original sentence id of each live sentence
+    scores = torch.full((B, K), float("-inf"), device=dev)
+    scores[:, 0] = 0.0  # only the first beam is live at the start
+    history = torch.full((B * K, 0), PAD_ID, dtype=torch.long, device=dev)
+    prev = torch.full((B * K,), BOS_ID, dtype=torch.long, device=dev)
+    finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+    t = 0
+    while alive.numel():
+        n = alive.numel()
+        logits, state = model.decode_step(prev, state)
+        logp = torch.log_softmax(logits.float(), -1)  # [n*K, V]
+        V = logp.size(1)
+        force = ((t + 1) >= max_len[alive]).repeat_interleave(K)
+        if force.any():
+            eos_only = torch.full((V,), float("-inf"), device=dev)
+            eos_only[EOS_ID] = 0.0
+            logp[force] = eos_only
+        cand = (scores.view(n, K, 1) + logp.view(n, K, V)).view(n, K * V)
+        top_scores, top_idx = cand.topk(2 * K, dim=1)  # [n, 2K]
+        origin = torch.div(top_idx, V, rounding_mode="floor")
+        token = top_idx % V
+        is_eos = (token == EOS_ID) & torch.isfinite(top_scores)
+
+        # hypotheses that end here (only when ranked within the top K, as in fairseq)
+        eos_top = is_eos[:, :K]
+        if eos_top.any():
+            for i, j in eos_top.nonzero().tolist():
+                sid = int(alive[i])
+                if len(finished[sid]) >= K:
+                    continue
+                row = i * K + int(origin[i, j])
+                toks = history[row].tolist() + [EOS_ID]
+                s = float(top_scores[i, j])
+                finished[sid].append(Hypothesis(toks, s, s / _length_norm(len(toks), length_penalty)))
+
+        # the best K continuations that are not EOS
+        rank = torch.arange(2 * K, device=dev).expand(n, -1) + is_eos.long() * (2 * K)
+        pick = rank.argsort(dim=1)[:, :K]
+        new_scores = top_scores.gather(1, pick)
+        new_origin = origin.gather(1, pick)
+        new_token = token.gather(1, pick)
+        new_scores = new_scores.masked_fill(is_eos.gather(1, pick), float("-inf"))
+
+        n_done = torch.tensor([len(finished[int(s)]) for s in alive.tolist()], device=dev)
+        # done: K finished hypotheses, or the length limit was reached (EOS was forced this step)
+        done = (n_done >= K) | force.view(n, K)[:, 0] | ~torch.isfinite(new_scores).any(1)
+        keep = (~done).nonzero().squeeze(1)
+        rows = (keep[:, None] * K + new_origin[keep]).reshape(-1)  # rows of the old state to continue
+        history = torch.cat([history.index_select(0, rows), new_token[keep].reshape(-1, 1)], dim=1)
+        scores = new_scores[keep]
+        prev = new_token[keep].reshape(-1)
+        alive = alive[keep]
+        if alive.numel():
+            state = model.reorder_state(state, rows, memory=bool(done.any()))
+        t += 1
+    results = []
+    for hyps in finished:
+        hyps.sort(key=lambda h: h.normalized, reverse=True)
+        results.append(hyps[:n_best])
+    return results
+
+
+def _batches_by_length(lengths: list[int], batch_size: int) -> list[list[int]]:
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+@torch.no_grad()
+def translate_ids(model, src_ids: list[list[int]], *, beam_size: int = 5, length_penalty: float = 1.0,
+                  max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1,
+                  batch_size: int = 64, device: str | torch.device = "cpu") -> list[list[Hypothesis]]:
+    """Decode many sentences (lists of source ids, EOS included) in length-sorted batches, in input order."""
+    model.eval()
+    results: list[list[Hypothesis]] = [[] for _ in src_ids]
+    for idx in _batches_by_length([len(s) for s in src_ids], batch_size):
+        T = max(len(src_ids[i]) for i in idx)
+        src = torch.full((len(idx), T), PAD_ID, dtype=torch.long)
+        for r, i in enumerate(idx):
+            src[r, : len(src_ids[i])] = torch.tensor(src_ids[i], dtype=torch.long)
+        src = src.to(device)
+        mask = src != PAD_ID
+        if beam_size <= 1:
+            hyps = [[h] for h in greedy_search(model, src, mask, max_length_ratio, max_length_extra)]
+        else:
+            hyps = beam_search(model, src, mask, beam_size, length_penalty, max_length_ratio, max_length_extra, n_best)
+        for r, i in enumerate(idx):
+            results[i] = hyps[r]
+    return results

@@ -1,0 +1,203 @@
+"""Transformer encoder-decoder (pre-norm, sinusoidal positions), readable top to bottom.
+
+Shapes: B batch, S source length, T target length, D d_model, H heads, V target vocabulary.
+Masks are boolean with True = a real token. Attention runs through
+``torch.nn.functional.scaled_dot_product_attention`` (fused kernels on CPU and GPU).
+
+Incremental decoding keeps a key/value cache per decoder layer: each step feeds one token per sentence and
+appends its keys and values, and the encoder memory's keys and values for cross-attention are projected once.
+``decode_step`` with the cache gives the same logits as re-running the whole prefix (tested).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .base import EncoderOutput, OutputLayer, Seq2Seq
+
+
+def sinusoidal_positions(length: int, dim: int) -> Tensor:
+    """The fixed sin/cos position table of Vaswani et al. (2017), shape [length, dim]."""
+    pos = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+    div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim)
+    table[:, 0::2] = torch.sin(pos * div)
+    table[:, 1::2] = torch.cos(pos * div[: dim // 2])
+    return table
+
+
+class PositionalEncoding(nn.Module):
+    def __init__(self, dim: int, max_len: int = 1024):
+        super().__init__()
+        self.dim = dim
+        self.register_buffer("table", sinusoidal_positions(max_len, dim), persistent=False)
+
+    def forward(self, x: Tensor, offset: int = 0) -> Tensor:
+        end = offset + x.size(1)
+        if end > self.table.size(0):  # grow for unusually long inputs instead of failing
+            self.table = sinusoidal_positions(2 * end, self.dim).to(self.table.device)
+        return x + self.table[offset:end].to(x.dtype)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with one fused q/k/v projection and an optional key/value cache."""
+
+    def __init__(self, d: int, heads: int, attn_dropout: float):
+        super().__init__()
+        self.h, self.dk, self.attn_dropout = heads, d // heads, attn_dropout
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x: Tensor, key_mask: Tensor | None = None, causal: bool = False,
+                cache: dict | None = None) -> Tensor:
+        B, T, D = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.h, self.dk).permute(2, 0, 3, 1, 4)  # each [B, H, T, dk]
+        if cache is not None:  # incremental decoding: append this step's keys/values
+            if "k" in cache:
+                k = torch.cat([cache["k"], k], dim=2)
+                v = torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+            causal = False  # one new query attends to every cached position
+        mask = None if key_mask is None else key_mask[:, None, None, :]
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.attn_dropout if self.training else 0.0, is_causal=causal
+        )
+        return self.out(y.transpose(1, 2).reshape(B, T, D))
+
+
+class CrossAttention(nn.Module):
+    """Decoder-to-encoder attention; the memory's keys/values can be projected once and reused."""
+
+    def __init__(self, d: int, heads: int, attn_dropout: float):
+        super().__init__()
+        self.h, self.dk, self.attn_dropout = heads, d // heads, attn_dropout
+        self.q = nn.Linear(d, d)
+        self.kv = nn.Linear(d, 2 * d)
+        self.out = nn.Linear(d, d)
+
+    def memory_kv(self, memory: Tensor) -> tuple[Tensor, Tensor]:
+        B, S, D = memory.shape
+        k, v = self.kv(memory).view(B, S, 2, self.h, self.dk).permute(2, 0, 3, 1, 4)
+        return k, v
+
+    def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor) -> Tensor:
+        B, T, D = x.shape
+        q = self.q(x).view(B, T, self.h, self.dk).transpose(1, 2)
+        y = F.scaled_dot_product_attention(
+            q, kv[0], kv[1], attn_mask=memory_mask[:, None, None, :],
+            dropout_p=self.attn_dropout if self.training else 0.0,
+        )
+        return self.out(y.transpose(1, 2).reshape(B, T, D))
+
+
+class FeedForward(nn.Sequential):
+    def __init__(self, d: int, ff: int, dropout: float):
+        super().__init__(nn.Linear(d, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, d))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, d: int, heads: int, ff: int, dropout: float, attn_dropout: float):
+        super().__init__()
+        self.norm1, self.attn = nn.LayerNorm(d), SelfAttention(d, heads, attn_dropout)
+        self.norm2, self.ff = nn.LayerNorm(d), FeedForward(d, ff, dropout)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        x = x + self.drop(self.attn(self.norm1(x), key_mask=mask))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, d: int, heads: int, ff: int, dropout: float, attn_dropout: float):
+        super().__init__()
+        self.norm1, self.self_attn = nn.LayerNorm(d), SelfAttention(d, heads, attn_dropout)
+        self.norm2, self.cross_attn = nn.LayerNorm(d), CrossAttention(d, heads, attn_dropout)
+        self.norm3, self.ff = nn.LayerNorm(d), FeedForward(d, ff, dropout)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor,
+                cache: dict | None = None) -> Tensor:
+        x = x + self.drop(self.self_attn(self.norm1(x), causal=True, cache=cache))
+        x = x + self.drop(self.cross_attn(self.norm2(x), kv, memory_mask))
+        return x + self.drop(self.ff(self.norm3(x)))
+
+
+@dataclass
+class TransformerState:
+    """Decoder state for incremental decoding: per-layer caches and the step counter."""
+
+    caches: list[dict]
+    memory_kv: list[tuple[Tensor, Tensor]]
+    memory_mask: Tensor
+    step: int = 0
+
+
+class TransformerSeq2Seq(Seq2Seq):
+    def __init__(self, src_input: nn.Module, tgt_input: nn.Module, vocab_size: int, d_model: int = 128,
+                 ff_size: int = 256, heads: int = 4, encoder_layers: int = 4, decoder_layers: int = 4,
+                 dropout: float = 0.1, attention_dropout: float = 0.0, tie_embeddings: bool = True):
+        super().__init__()
+        self.src_input, self.tgt_input = src_input, tgt_input
+        self.d_model = d_model
+        self.pos = PositionalEncoding(d_model)
+        self.drop = nn.Dropout(dropout)
+        self.encoder = nn.ModuleList(
+            EncoderLayer(d_model, heads, ff_size, dropout, attention_dropout) for _ in range(encoder_layers))
+        self.decoder = nn.ModuleList(
+            DecoderLayer(d_model, heads, ff_size, dropout, attention_dropout) for _ in range(decoder_layers))
+        self.enc_norm, self.dec_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.output = OutputLayer(d_model, vocab_size, tgt_input.token_embedding if tie_embeddings else None)
+
+    # ------------------------------------------------------------------ encoder
+    def encode(self, src: Tensor, src_mask: Tensor) -> EncoderOutput:
+        x, mask = self.src_input(src, src_mask)
+        if self.src_input.uses_positions:
+            x = self.pos(x)
+        x = self.drop(x)
+        for layer in self.encoder:
+            x = layer(x, mask)
+        return EncoderOutput(memory=self.enc_norm(x), memory_mask=mask)
+
+    # ------------------------------------------------------------------ decoder
+    def _embed_target(self, tokens: Tensor, offset: int) -> Tensor:
+        x, _ = self.tgt_input(tokens, None)
+        return self.drop(self.pos(x, offset))
+
+    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:
+        enc = self.encode(src, src_mask)
+        x = self._embed_target(tgt_in, 0)
+        for layer in self.decoder:
+            x = layer(x, layer.cross_attn.memory_kv(enc.memory), enc.memory_mask)
+        return self.output(self.dec_norm(x))
+
+    def init_decoder_state(self, enc: EncoderOutput) -> TransformerState:
+        return TransformerState(
+            caches=[{} for _ in self.decoder],
+            memory_kv=[layer.cross_attn.memory_kv(enc.memory) for layer in self.decoder],
+            memory_mask=enc.memory_mask,
+        )
+
+    def decode_step(self, prev_tokens: Tensor, state: TransformerState) -> tuple[Tensor, TransformerState]:
+        x = self._embed_target(prev_tokens[:, None], state.step)
+        for layer, cache, kv in zip(self.decoder, state.caches, state.memory_kv):
+            x = layer(x, kv, state.memory_mask, cache=cache)
+        state.step += 1
+        return self.output(self.dec_norm(x))[:, 0], state
+
+    def decode_prefix(self, prefix: Tensor, enc: EncoderOutput) -> Tensor:
+        """Logits of the last position after feeding a whole prefix without a cache (the slow reference)."""
+        x = self._embed_target(prefix, 0)
+        for layer in self.decoder:
+            x = layer(x, layer.cross_attn.memory_kv(enc.memory), enc.memory_mask)
+        return self.output(self.dec_norm(x))[:, -1]
+
+    def reorder_state(self, state: TransformerState, index: Tensor, memory: bool = True) -> TransformerState:
+        state.caches = [{k: v.index_select(0, index) for k, v in c.items()} for c in state.caches]
+        if memory:  # beam search skips this when rows only move among the beams of one sentence
+            state.memory_kv = [(k.index_select(0, index), v.index_select(0, index)) for k, v in state.memory_kv]
+            state.memory_mask = state.memory_mask.index_select(0, index)
+        return state

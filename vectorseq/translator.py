@@ -1,0 +1,124 @@
+"""The model folder and the :class:`Translator`: raw text in, raw text out.
+
+A model folder is self-contained (see docs/architecture.md): the validated config, the vectorizers (the
+vectorizer is part of the model), the weights as safetensors, the training log and the metrics. Loading
+reads JSON/YAML and safetensors only; the pretrained vectors file is never needed again because the final
+embedding matrix is part of the weights.
+
+    >>> from vectorseq import Translator
+    >>> t = Translator.load("runs/demo")
+    >>> t.translate(["two thousand and forty-one"], beam=5)
+    ['zweitausendeinundvierzig']
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from .checkpoint import load_weights, save_weights
+from .config import Config, load_config
+from .decoding import Hypothesis, translate_ids
+from .errors import VectorseqError
+from .vectorizer import TextVectorizer
+
+CONFIG_FILE = "config.yaml"
+WEIGHTS_FILE = "model.safetensors"
+
+
+def vectorizer_dirs(model_dir: Path, shared: bool) -> tuple[Path, Path]:
+    if shared:
+        return model_dir / "vectorizer_shared", model_dir / "vectorizer_shared"
+    return model_dir / "vectorizer_src", model_dir / "vectorizer_tgt"
+
+
+def save_vectorizers(model_dir: Path, src: TextVectorizer, tgt: TextVectorizer, shared: bool) -> None:
+    s, t = vectorizer_dirs(model_dir, shared)
+    src.save(s)
+    if not shared:
+        tgt.save(t)
+
+
+def load_vectorizers(model_dir: Path, shared: bool) -> tuple[TextVectorizer, TextVectorizer]:
+    s, t = vectorizer_dirs(model_dir, shared)
+    src = TextVectorizer.load(s)
+    return src, (src if shared else TextVectorizer.load(t))
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise VectorseqError(f"device {name!r} requested but no CUDA GPU is available; use device: cpu or auto")
+    return torch.device(name)
+
+
+class Translator:
+    """A trained model with its vectorizers: maps raw source strings to raw target strings."""
+
+    def __init__(self, model: torch.nn.Module, src_vectorizer: TextVectorizer, tgt_vectorizer: TextVectorizer,
+                 config: Config, device: torch.device | str = "cpu"):
+        self.model = model.eval()
+        self.src_vectorizer, self.tgt_vectorizer = src_vectorizer, tgt_vectorizer
+        self.config = config
+        self.device = torch.device(device)
+
+    @classmethod
+    def load(cls, model_dir: str | Path, device: str = "cpu", weights: str = WEIGHTS_FILE) -> "Translator":
+        from .models import build_model
+
+        d = Path(model_dir)
+        if not (d / CONFIG_FILE).is_file():
+            raise VectorseqError(f"{d}: not a vectorseq model folder (no {CONFIG_FILE}); train one with "
+                                 "`vectorseq train CONFIG --output DIR`")
+        if not (d / weights).is_file():
+            raise VectorseqError(f"{d / weights}: weights not found; training may not have reached its first "
+                                 "validation yet")
+        cfg = load_config(d / CONFIG_FILE)
+        src, tgt = load_vectorizers(d, cfg.vectorizer.shared)
+        model = build_model(cfg, src, tgt)
+        dev = resolve_device(device)
+        load_weights(model, d / weights, dev)
+        model.to(dev)
+        return cls(model, src, tgt, cfg, dev)
+
+    def save(self, model_dir: str | Path) -> None:
+        d = Path(model_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        self.config.save(d / CONFIG_FILE)
+        save_vectorizers(d, self.src_vectorizer, self.tgt_vectorizer, self.config.vectorizer.shared)
+        save_weights(self.model, d / WEIGHTS_FILE)
+
+    def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.src_vectorizer.encode(t) + [3] for t in texts]  # EOS_ID = 3 ends every source
+
+    def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
+                             batch_size: int | None = None, length_penalty: float | None = None,
+                             max_length_ratio: float | None = None) -> list[list[Hypothesis]]:
+        d = self.config.decoding
+        return translate_ids(
+            self.model, self.encode_sources(texts),
+            beam_size=d.beam_size if beam is None else beam,
+            length_penalty=d.length_penalty if length_penalty is None else length_penalty,
+            max_length_ratio=d.max_length_ratio if max_length_ratio is None else max_length_ratio,
+            max_length_extra=d.max_length_extra, n_best=n_best,
+            batch_size=batch_size or d.batch_size, device=self.device,
+        )
+
+    def translate(self, texts: Sequence[str] | str, beam: int | None = None, n_best: int = 1,
+                  batch_size: int | None = None, length_penalty: float | None = None) -> list:
+        """Translate raw strings. ``n_best > 1`` returns a list of ``n_best`` strings per input."""
+        single = isinstance(texts, str)
+        items = [texts] if single else list(texts)
+        hyps = self.translate_hypotheses(items, beam=beam, n_best=n_best, batch_size=batch_size,
+                                         length_penalty=length_penalty)
+        decode = self.tgt_vectorizer.decode
+        out = [decode(h[0].tokens) if n_best == 1 else [decode(x.tokens) for x in h] for h in hyps]
+        return out[0] if single else out
+
+    @staticmethod
+    def read_metrics(model_dir: str | Path) -> dict:
+        p = Path(model_dir) / "metrics.json"
+        return json.loads(p.read_text()) if p.is_file() else {}
