@@ -360,14 +360,14 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             optimizer.zero_grad(set_to_none=True)
             state["step"] = step
             state["batch_in_epoch"] = bi + 1
-            loss_sum += float(loss)
+            loss_sum = loss_sum + loss.detach()  # stays on the device: no host sync per step
             tok_sum += n_tgt
             tok_window += batch.n_src_tokens + n_tgt
             win_tokens += batch.n_src_tokens + n_tgt
             pbar.update(1)
             if step % tc.log_every == 0:
                 now = time.time()
-                pbar.set_postfix(loss=f"{loss_sum / max(tok_sum, 1):.3f}", lr=f"{tc.lr * factor:.2e}",
+                pbar.set_postfix(loss=f"{float(loss_sum) / max(tok_sum, 1):.3f}", lr=f"{tc.lr * factor:.2e}",
                                  tok_s=f"{tok_window * dist.world / max(now - time_window, 1e-9):.0f}", refresh=False)
                 tok_window, time_window = 0, now
             elapsed = time.time() - t_start
@@ -379,7 +379,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                 tokens_per_s = win_tokens * dist.world / max(time.time() - win_t0, 1e-9)
                 stop_reason = _validate_and_save(
                     dist, model, optimizer, cfg, out, state, history, valid_src, valid_tgt, valid_data.tgt,
-                    tgt_vec, device, loss_sum, tok_sum, elapsed, tokens_per_s, stop_reason, say)
+                    tgt_vec, device, float(loss_sum), tok_sum, elapsed, tokens_per_s, stop_reason, say)
                 loss_sum, tok_sum = 0.0, 0
                 win_tokens, win_t0 = 0, time.time()
             if stop_reason is not None:

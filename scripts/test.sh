@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The tests: set up, then pytest. Multi30k tests read ../shared/data/multi30k or $VECTORSEQ_MULTI30K
+# and are skipped when neither exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m pytest -q "$@"
