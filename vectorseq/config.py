@@ -168,6 +168,7 @@ class TrainingConfig:
 
     seed: int = _f(42, "Seed for initialisation, batch order and dropout (runs are reproducible).")
     batch_tokens: int = _f(4096, "Token budget per batch: max(src, tgt) length x sentences, padding included.")
+    accumulate: int = _f(1, "Batches whose gradients are summed into one update (a larger effective batch).")
     max_steps: int | None = _f(None, "Stop after this many updates.")
     max_epochs: int | None = _f(None, "Stop after this many passes over the training data.")
     max_minutes: float | None = _f(None, "Stop after this much wall-clock training time.")
@@ -190,6 +191,9 @@ class TrainingConfig:
     amp: bool = _f(True, "bf16 autocast on GPUs that support it (ignored on CPU).")
     resume: bool = _f(True, "Resume from MODEL_DIR/checkpoints/last when it exists.")
     log_every: int = _f(50, "Refresh the progress bar statistics every N updates.")
+    dist_timeout_s: float = _f(
+        600.0, "torchrun/DDP: a rank that does not join a collective within this many seconds fails the job."
+    )
 
 
 # -------------------------------------------------------------------------------------------- decoding
@@ -242,6 +246,11 @@ class Config:
         t = self.training
         if t.max_steps is None and t.max_epochs is None and t.max_minutes is None:
             raise ConfigError("training: set at least one of max_steps, max_epochs or max_minutes")
+        for key in ("accumulate", "batch_tokens", "valid_every", "log_every"):
+            if getattr(t, key) < 1:
+                raise ConfigError(f"training.{key} must be at least 1")
+        if self.decoding.beam_size < 1 or self.decoding.batch_size < 1:
+            raise ConfigError("decoding.beam_size and decoding.batch_size must be at least 1")
         if self.decoding.n_best > self.decoding.beam_size:
             raise ConfigError("decoding.n_best must be <= decoding.beam_size")
         if self.data.dataset == "files" and not (self.data.train.tsv or (self.data.train.src and self.data.train.tgt)):

@@ -22,6 +22,7 @@ batches and DDP averages the gradients; only rank 0 validates and writes files.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -43,6 +44,7 @@ from .checkpoint import load_training_state, load_weights, save_training_state, 
 from .config import Config, load_config
 from .data.batching import Batch, collate, make_batches
 from .decoding import translate_ids
+from .embeddings.countbased import fit_idf
 from .embeddings.factory import EmbeddingInput, init_pretrained
 from .errors import VectorseqError
 from .evaluation import score
@@ -132,9 +134,10 @@ def param_groups(model: torch.nn.Module, cfg: Config) -> list[dict[str, Any]]:
     groups: list[dict[str, Any]] = []
     sides = [("src", model.src_input, cfg.embeddings.src), ("tgt", model.tgt_input, cfg.embeddings.tgt)]
     for name, layer, side in sides:
-        if isinstance(layer, EmbeddingInput) and id(layer.token_embedding.weight) not in seen:
-            seen.add(id(layer.token_embedding.weight))
-            groups.append({"params": [layer.token_embedding.weight], "weight_decay": 0.0,
+        table = getattr(layer, "token_embedding", None)
+        if table is not None and id(table.weight) not in seen:
+            seen.add(id(table.weight))
+            groups.append({"params": [table.weight], "weight_decay": 0.0,
                            "lr_mult": side.lr_multiplier, "name": f"embeddings.{name}"})
     decay, no_decay = [], []
     for n, p in model.named_parameters():
@@ -221,7 +224,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     tc = cfg.training
     out = Path(output_dir)
     device = resolve_device(tc.device)
-    dist = setup_distributed(device)
+    dist = setup_distributed(device, tc.dist_timeout_s)
     if dist.world > 1 and device.type == "cuda":
         device = torch.device("cuda", dist.local_rank)
         torch.cuda.set_device(device)
@@ -280,6 +283,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         for name, layer, side_cfg, vec, ids in sides:
             counts = _token_counts(vec, ids)
             rep = init_pretrained(layer, side_cfg, vec, counts)
+            fit_idf(layer, ids)  # count-based inputs: IDF from the training text, saved with the weights
             if rep is not None:
                 coverage[name] = rep
         if coverage and dist.main:
@@ -333,13 +337,15 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             stop_reason = f"max_epochs={tc.max_epochs}"
             break
         batches = make_batches(src_lens, tgt_lens, tc.batch_tokens, seed=tc.seed, epoch=epoch)
-        per_rank = len(batches) // dist.world
-        if per_rank == 0:
-            raise VectorseqError(f"too little training data for {dist.world} processes at batch_tokens="
-                                 f"{tc.batch_tokens}; lower batch_tokens or the number of processes")
-        mine = batches[dist.rank * per_rank: (dist.rank + 1) * per_rank]
-        for bi in range(state["batch_in_epoch"], per_rank):
-            batch = collate(train_src, train_tgt, mine[bi]).to(device, non_blocking=True)
+        # Rank r takes batches r, r + world, ...; one update consumes `accumulate` of them per rank, so
+        # world=2, accumulate=1 sees the same batches per update as world=1, accumulate=2.
+        acc = tc.accumulate
+        steps_in_epoch = len(batches) // (dist.world * acc)
+        if steps_in_epoch == 0:
+            raise VectorseqError(f"too little training data for {dist.world} process(es) x accumulate {acc} at "
+                                 f"batch_tokens={tc.batch_tokens}; lower batch_tokens or the number of processes")
+        mine = batches[dist.rank::dist.world]
+        for si in range(state["batch_in_epoch"], steps_in_epoch):
             step = state["step"] + 1
             for name, side in (("src", cfg.embeddings.src), ("tgt", cfg.embeddings.tgt)):
                 if side.unfreeze_after is not None and step > side.unfreeze_after and name not in state["unfrozen"]:
@@ -349,21 +355,29 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             factor = learning_rate_factor(step, tc) * state["plateau_factor"]
             for g in optimizer.param_groups:
                 g["lr"] = tc.lr * factor * g["lr_mult"]
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss, _ = batch_loss(ddp_model, batch, tc.label_smoothing)
-            n_tgt = batch.n_tgt_tokens
-            # normalise by this batch's target tokens; DDP then averages the ranks' gradients
-            (loss / n_tgt).backward()
+            n_tgt = 0
+            for j in range(acc):
+                batch = collate(train_src, train_tgt, mine[si * acc + j])
+                if device.type == "cuda":
+                    batch = batch.pin_memory()
+                batch = batch.to(device, non_blocking=True)
+                sync = j == acc - 1 or dist.world == 1
+                with (contextlib.nullcontext() if sync else ddp_model.no_sync()), \
+                        torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    loss, _ = batch_loss(ddp_model, batch, tc.label_smoothing)
+                    # per-token loss of this batch, averaged over accumulated batches (DDP averages ranks)
+                    (loss / (batch.n_tgt_tokens * acc)).backward()
+                loss_sum = loss_sum + loss.detach()  # stays on the device: no host sync per step
+                n_tgt += batch.n_tgt_tokens
+                tok_window += batch.n_src_tokens + batch.n_tgt_tokens
+                win_tokens += batch.n_src_tokens + batch.n_tgt_tokens
             if tc.clip_norm:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip_norm)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             state["step"] = step
-            state["batch_in_epoch"] = bi + 1
-            loss_sum = loss_sum + loss.detach()  # stays on the device: no host sync per step
+            state["batch_in_epoch"] = si + 1
             tok_sum += n_tgt
-            tok_window += batch.n_src_tokens + n_tgt
-            win_tokens += batch.n_src_tokens + n_tgt
             pbar.update(1)
             if step % tc.log_every == 0:
                 now = time.time()
@@ -373,10 +387,10 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             elapsed = time.time() - t_start
             if tc.max_steps is not None and step >= tc.max_steps:
                 stop_reason = f"max_steps={tc.max_steps}"
-            elif tc.max_minutes is not None and elapsed >= 60 * tc.max_minutes:
-                stop_reason = f"max_minutes={tc.max_minutes}"
+            elif tc.max_minutes is not None and _any_rank(dist, elapsed >= 60 * tc.max_minutes):
+                stop_reason = f"max_minutes={tc.max_minutes}"  # decided together: ranks' clocks differ
             if stop_reason is not None or step % tc.valid_every == 0:
-                tokens_per_s = win_tokens * dist.world / max(time.time() - win_t0, 1e-9)
+                tokens_per_s = dist.all_sum([float(win_tokens)])[0] / max(time.time() - win_t0, 1e-9)
                 stop_reason = _validate_and_save(
                     dist, model, optimizer, cfg, out, state, history, valid_src, valid_tgt, valid_data.tgt,
                     tgt_vec, device, float(loss_sum), tok_sum, elapsed, tokens_per_s, stop_reason, say)
@@ -457,6 +471,12 @@ def _validate_and_save(dist: Dist, model, optimizer, cfg: Config, out: Path, sta
         with open(out / LOG_FILE, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     return stop_reason
+
+
+def _any_rank(dist: Dist, flag: bool) -> bool:
+    if dist.world == 1:
+        return flag
+    return dist.all_sum([float(flag)])[0] > 0
 
 
 def _is_better(record: dict, best: dict | None, metric: str) -> bool:

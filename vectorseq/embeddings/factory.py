@@ -177,8 +177,9 @@ def init_pretrained(layer: nn.Module, side_cfg: Any, vectorizer: Any, token_coun
                     cache_dir: str | None = None) -> dict | None:
     """Fill the table from pretrained vectors, apply the policy; return the coverage report (or None)."""
     if not isinstance(layer, EmbeddingInput):
-        if side_cfg.vectors:
-            raise ConfigError(f"embeddings: vectors need input: embedding, not {side_cfg.input!r}")
+        if side_cfg.vectors or side_cfg.policy != "learned":
+            raise ConfigError(f"embeddings: vectors and policy {side_cfg.policy!r} need input: embedding, "
+                              f"not {side_cfg.input!r}")
         return None
     report = None
     rows = None
