@@ -128,7 +128,7 @@ def cmd_embeddings_train(a: argparse.Namespace) -> int:
     res = train_vectors(a.input, algorithm=a.algorithm, dim=a.dim, window=a.window, min_count=a.min_count,
                         epochs=a.epochs, seed=a.seed, tokenize=tokenizer, output_path=a.output,
                         workers=a.workers)
-    print(json.dumps(res if isinstance(res, dict) else {"output": str(res)}, indent=1, default=str))
+    print(json.dumps(res.to_dict(), indent=1, default=str))
     return 0
 
 

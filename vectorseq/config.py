@@ -121,6 +121,9 @@ class EmbeddingSideConfig:
     vectors: str | None = _f(
         None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`."
     )
+    dim: int | None = _f(
+        None, "Width of the pretrained vectors; filled in at training time and saved, so loading needs no file."
+    )
     policy: Literal["learned", "frozen", "finetune", "partial"] = _f(
         "learned",
         "learned (random init), frozen, finetune, or partial (pretrained rows frozen, unmatched rows trained).",

@@ -45,7 +45,7 @@ from .config import Config, load_config
 from .data.batching import Batch, collate, make_batches
 from .decoding import translate_ids
 from .embeddings.countbased import fit_idf
-from .embeddings.factory import EmbeddingInput, init_pretrained
+from .embeddings.factory import EmbeddingInput, init_pretrained, prepare_pretrained
 from .errors import VectorseqError
 from .evaluation import score
 from .models import build_model
@@ -250,6 +250,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     shared = cfg.vectorizer.shared
     if resuming:
         src_vec, tgt_vec = load_vectorizers(out, shared)
+        saved = load_config(out / CONFIG_FILE)
+        cfg.embeddings.src.dim, cfg.embeddings.tgt.dim = saved.embeddings.src.dim, saved.embeddings.tgt.dim
         say(f"resuming from {last_dir}")
     else:
         if dist.main:
@@ -273,6 +275,13 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     tgt_lens = np.array([len(t) + 1 for t in train_tgt])
 
     # ---------------------------------------------------------------- model and embeddings
+    built = {}
+    if not resuming:  # pretrained matrices first: their width is part of the model's shape
+        built = {"src": prepare_pretrained(cfg.embeddings.src, src_vec)}
+        if not cfg.model.share_embeddings:
+            built["tgt"] = prepare_pretrained(cfg.embeddings.tgt, tgt_vec)
+        if dist.main:
+            cfg.save(out / CONFIG_FILE)  # now with the vectors' width, so loading never needs the file
     torch.manual_seed(tc.seed)
     model = build_model(cfg, src_vec, tgt_vec)
     coverage: dict[str, Any] = {}
@@ -282,7 +291,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             sides.append(("tgt", model.tgt_input, cfg.embeddings.tgt, tgt_vec, train_tgt))
         for name, layer, side_cfg, vec, ids in sides:
             counts = _token_counts(vec, ids)
-            rep = init_pretrained(layer, side_cfg, vec, counts)
+            rep = init_pretrained(layer, side_cfg, vec, counts, built.get(name))
             fit_idf(layer, ids)  # count-based inputs: IDF from the training text, saved with the weights
             if rep is not None:
                 coverage[name] = rep

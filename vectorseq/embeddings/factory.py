@@ -158,12 +158,9 @@ def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tok
     vocab = vectorizer.vocabulary_size()
     kind = side_cfg.input
     if kind == "embedding":
-        dim = None
-        if side_cfg.vectors:
-            from .pretrained import vectors_dim
-
-            dim = vectors_dim(side_cfg.vectors)
-        return EmbeddingInput(vocab, d_model, dim=dim, projection=side_cfg.projection)
+        # the vectors' width is recorded in the config by prepare_pretrained() before the model is built
+        return EmbeddingInput(vocab, d_model, dim=side_cfg.dim if side_cfg.vectors else None,
+                              projection=side_cfg.projection)
     if kind == "one_hot":
         return OneHotInput(vocab, d_model, max_batch_tokens=batch_tokens)
     if kind in ("bag", "token_features", "sentence_vector"):
@@ -173,9 +170,23 @@ def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tok
     raise ConfigError(f"unknown embeddings input {kind!r}")
 
 
+def prepare_pretrained(side_cfg: Any, vectorizer: Any, cache_dir: str | None = None) -> Any:
+    """Build the pretrained matrix of one side (cached on disk) and record its width in the config."""
+    if not side_cfg.vectors:
+        return None
+    if side_cfg.input != "embedding":
+        raise ConfigError(f"embeddings: vectors need input: embedding, not {side_cfg.input!r}")
+    from .pretrained import build_matrix
+
+    built = build_matrix(side_cfg.vectors, vectorizer.get_vocabulary(), on_error=side_cfg.on_error,
+                         cache_dir=cache_dir)
+    side_cfg.dim = int(built.dim)
+    return built
+
+
 def init_pretrained(layer: nn.Module, side_cfg: Any, vectorizer: Any, token_counts: dict | None = None,
-                    cache_dir: str | None = None) -> dict | None:
-    """Fill the table from pretrained vectors, apply the policy; return the coverage report (or None)."""
+                    built: Any = None) -> dict | None:
+    """Fill the table from a prepared matrix, apply the policy; return the coverage report (or None)."""
     if not isinstance(layer, EmbeddingInput):
         if side_cfg.vectors or side_cfg.policy != "learned":
             raise ConfigError(f"embeddings: vectors and policy {side_cfg.policy!r} need input: embedding, "
@@ -183,14 +194,14 @@ def init_pretrained(layer: nn.Module, side_cfg: Any, vectorizer: Any, token_coun
         return None
     report = None
     rows = None
-    if side_cfg.vectors:
-        from .pretrained import build_matrix, coverage_report
+    if built is not None:
+        from .pretrained import coverage_report
 
-        vocab = vectorizer.get_vocabulary()
-        built = build_matrix(side_cfg.vectors, vocab, on_error=side_cfg.on_error, cache_dir=cache_dir)
         layer.load_pretrained(built.matrix, built.pretrained_mask)
         rows = torch.from_numpy(np.asarray(built.pretrained_mask, dtype=bool))
-        report = coverage_report(vocab, built, token_counts or {})
+        report = coverage_report(vectorizer.get_vocabulary(), built, token_counts or {})
+        report["source"] = str(side_cfg.vectors)
+        report["policy"] = side_cfg.policy
     elif side_cfg.policy == "partial":
         raise ConfigError("embeddings policy 'partial' needs `vectors:` (a pretrained vectors file)")
     layer.apply_policy(side_cfg.policy, rows)
