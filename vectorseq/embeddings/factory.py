@@ -91,7 +91,8 @@ class EmbeddingInput(nn.Module):
         self.trainable_rows.fill_(True)
 
     def _install_hook(self) -> None:
-        if self._mask_hook is None:
+        """Mask the table's gradient row by row (partial); a frozen table needs no hook."""
+        if self._mask_hook is None and self.token_embedding.weight.requires_grad:
             def hook(grad: Tensor) -> Tensor:
                 if bool(self.trainable_rows.all()):
                     return grad
