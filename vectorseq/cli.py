@@ -106,11 +106,17 @@ def cmd_config(a: argparse.Namespace) -> int:
 def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
     from .embeddings.pretrained import inspect_vectors
 
+    from .vectorizer import TextVectorizer
+
     texts = _read_lines(a.text) if a.text else None
     vocab = _read_lines(a.vocab) if a.vocab else None
     if vocab is not None:
         vocab = [line.split("\t")[0].split(" ")[0] for line in vocab if line.strip()]
-    print(json.dumps(inspect_vectors(a.vectors, texts=texts, vocabulary=vocab), indent=1, ensure_ascii=False))
+    # tokenize the text the way a word-level model would (so "horse." counts as "horse" and ".")
+    tok = TextVectorizer(standardize=a.standardize, split=a.split, vocabulary=["x"]).tokenize
+    report = inspect_vectors(a.vectors, texts=texts, vocabulary=vocab, tokenize=tok)
+    report["tokenization"] = {"standardize": a.standardize, "split": a.split}
+    print(json.dumps(report, indent=1, ensure_ascii=False))
     return 0
 
 
@@ -198,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     ei = esub.add_parser("inspect", help="format, size and coverage of a vectors file")
     ei.add_argument("vectors", help="vectors file or a named source (glove-6b-50d)")
     ei.add_argument("--vocab", help="a vocabulary file (one token per line, first column)")
-    ei.add_argument("--text", help="a text file whose whitespace tokens give the vocabulary and counts")
+    ei.add_argument("--text", help="a text file (plain or .gz) whose tokens give the vocabulary and counts")
+    ei.add_argument("--split", default="word", choices=["whitespace", "word"], help="how --text is tokenized")
+    ei.add_argument("--standardize", default="none", help="none, lower, nfkc, ... applied before splitting")
     ei.set_defaults(func=cmd_embeddings_inspect)
     et = esub.add_parser("train", help="train word2vec/fastText vectors with gensim on monolingual text")
     et.add_argument("--input", "-i", required=True, help="monolingual text (plain or .gz)")
