@@ -36,10 +36,19 @@ def cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_translate(a: argparse.Namespace) -> int:
+def _load_translator(a: argparse.Namespace) -> Any:
+    """A PyTorch model folder, or with ``--engine ctranslate2`` a folder written by `vectorseq export`."""
+    if a.engine == "ctranslate2":
+        from .engines import CT2Translator
+
+        return CT2Translator.load(a.model_dir, device=a.device, compute_type=a.compute_type)
     from .translator import Translator
 
-    tr = Translator.load(a.model_dir, device=a.device)
+    return Translator.load(a.model_dir, device=a.device)
+
+
+def cmd_translate(a: argparse.Namespace) -> int:
+    tr = _load_translator(a)
     lines = _read_lines(a.input)
     hyps = tr.translate(lines, beam=a.beam, n_best=a.n_best, batch_size=a.batch_size)
     out = open(a.output, "w", encoding="utf-8") if a.output else sys.stdout
@@ -56,9 +65,8 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     import time
 
     from .evaluation import score
-    from .translator import Translator
 
-    tr = Translator.load(a.model_dir, device=a.device)
+    tr = _load_translator(a)
     if a.src or a.ref:
         if not (a.src and a.ref):
             raise VectorseqError("evaluate: give both --src and --ref (or neither, to use the config's test split)")
@@ -153,6 +161,13 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="pytorch", choices=["pytorch", "ctranslate2"],
+                   help="pytorch: a model folder; ctranslate2: a folder written by `vectorseq export`")
+    p.add_argument("--compute-type", default="default",
+                   help="ctranslate2 only: default (the exported weights' type), int8, int8_float32, float32, ...")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vectorseq", description=__doc__.splitlines()[0])
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -174,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--n-best", type=int, default=1, help="write N hypotheses per input line")
     tr.add_argument("--batch-size", type=int)
     tr.add_argument("--device", default="cpu")
+    _engine_args(tr)
     tr.set_defaults(func=cmd_translate)
 
     ev = sub.add_parser("evaluate", help="BLEU / chrF of a model folder on a test set")
@@ -185,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int)
     ev.add_argument("--output", "-o", help="also write the translations here")
     ev.add_argument("--device", default="cpu")
+    _engine_args(ev)
     ev.set_defaults(func=cmd_evaluate)
 
     d = sub.add_parser("demo", help="the main job on the built-in corpus: train, evaluate, compare")
@@ -233,7 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("model_dir")
     x.add_argument("--output", "-o", required=True)
     x.add_argument("--format", default="ctranslate2", choices=["ctranslate2"])
-    x.add_argument("--quantization", default=None, help="ctranslate2 quantization, e.g. int8")
+    x.add_argument("--quantization", default=None,
+                   choices=["int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
+                            "bfloat16", "float32"],
+                   help="ctranslate2 weight type (default float32; int8 can also be chosen at load time with "
+                        "--compute-type int8)")
     x.set_defaults(func=cmd_export)
     return p
 
