@@ -310,7 +310,9 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     groups = param_groups(model, cfg)
     optimizer = torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=1e-9)
 
-    state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "best": None, "bad_validations": 0,
+    # batches_in_epoch counts batches consumed by all ranks together, so a run can resume with another
+    # number of processes (or another `accumulate`) at the same place in the epoch
+    state = {"step": 0, "epoch": 0, "batches_in_epoch": 0, "best": None, "bad_validations": 0,
              "plateau_factor": 1.0, "elapsed_s": 0.0, "unfrozen": []}
     if resuming:
         state.update(load_training_state(last_dir, model, optimizer, device))
@@ -354,7 +356,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             raise VectorseqError(f"too little training data for {dist.world} process(es) x accumulate {acc} at "
                                  f"batch_tokens={tc.batch_tokens}; lower batch_tokens or the number of processes")
         mine = batches[dist.rank::dist.world]
-        for si in range(state["batch_in_epoch"], steps_in_epoch):
+        per_update = dist.world * acc
+        for si in range(-(-state["batches_in_epoch"] // per_update), steps_in_epoch):
             step = state["step"] + 1
             for name, side in (("src", cfg.embeddings.src), ("tgt", cfg.embeddings.tgt)):
                 if side.unfreeze_after is not None and step > side.unfreeze_after and name not in state["unfrozen"]:
@@ -385,7 +388,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             state["step"] = step
-            state["batch_in_epoch"] = si + 1
+            state["batches_in_epoch"] = (si + 1) * per_update
             tok_sum += n_tgt
             pbar.update(1)
             if step % tc.log_every == 0:
@@ -409,7 +412,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                 break
         else:
             state["epoch"] += 1
-            state["batch_in_epoch"] = 0
+            state["batches_in_epoch"] = 0
     pbar.close()
     elapsed = time.time() - t_start
     dist.barrier()
