@@ -20,6 +20,17 @@ from torch import Tensor, nn
 from .base import EncoderOutput, OutputLayer, Seq2Seq
 
 
+def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float, causal: bool) -> Tensor:
+    """Scaled dot-product attention. One-token queries (incremental decoding) use two plain batched
+    matmuls, which on CPU beat the fused kernel's per-call overhead (benchmarks/RESULTS.md)."""
+    if q.size(2) == 1 and not causal and dropout_p == 0.0:
+        scores = torch.matmul(q, k.transpose(-1, -2)) * (q.size(-1) ** -0.5)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        return torch.matmul(torch.softmax(scores, dim=-1), v)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=causal)
+
+
 def sinusoidal_positions(length: int, dim: int) -> Tensor:
     """The fixed sin/cos position table of Vaswani et al. (2017), shape [length, dim]."""
     pos = torch.arange(length, dtype=torch.float32).unsqueeze(1)
@@ -63,9 +74,7 @@ class SelfAttention(nn.Module):
             cache["k"], cache["v"] = k, v
             causal = False  # one new query attends to every cached position
         mask = None if key_mask is None else key_mask[:, None, None, :]
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, dropout_p=self.attn_dropout if self.training else 0.0, is_causal=causal
-        )
+        y = attention(q, k, v, mask, self.attn_dropout if self.training else 0.0, causal)
         return self.out(y.transpose(1, 2).reshape(B, T, D))
 
 
@@ -87,10 +96,8 @@ class CrossAttention(nn.Module):
     def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor) -> Tensor:
         B, T, D = x.shape
         q = self.q(x).view(B, T, self.h, self.dk).transpose(1, 2)
-        y = F.scaled_dot_product_attention(
-            q, kv[0], kv[1], attn_mask=memory_mask[:, None, None, :],
-            dropout_p=self.attn_dropout if self.training else 0.0,
-        )
+        y = attention(q, kv[0], kv[1], memory_mask[:, None, None, :],
+                      self.attn_dropout if self.training else 0.0, False)
         return self.out(y.transpose(1, 2).reshape(B, T, D))
 
 
