@@ -38,13 +38,16 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 def _load_translator(a: argparse.Namespace) -> Any:
     """A PyTorch model folder, or with ``--engine ctranslate2`` a folder written by `vectorseq export`."""
+    extend = getattr(a, "extend_vocab", False)
     if a.engine == "ctranslate2":
+        if extend:
+            raise VectorseqError("--extend-vocab needs the pytorch engine (a model folder), not --engine ctranslate2")
         from .engines import CT2Translator
 
         return CT2Translator.load(a.model_dir, device=a.device, compute_type=a.compute_type)
     from .translator import Translator
 
-    return Translator.load(a.model_dir, device=a.device)
+    return Translator.load(a.model_dir, device=a.device, extend_vocab=extend)
 
 
 def cmd_translate(a: argparse.Namespace) -> int:
@@ -85,6 +88,10 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     dt = time.time() - t0
     result = {**score(hyps, ref), "beam_size": a.beam or tr.config.decoding.beam_size,
               "seconds": round(dt, 2), "sentences_per_s": round(len(src) / dt, 1)}
+    if getattr(tr, "extension", None) is not None:
+        from .embeddings.extend import oov_stats
+
+        result["extend_vocab"] = oov_stats(tr.src_vectorizer, tr.extension, src)
     if a.output:
         Path(a.output).write_text("\n".join(hyps) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))
@@ -146,6 +153,14 @@ def cmd_embeddings_train(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_embeddings_extend(a: argparse.Namespace) -> int:
+    from .embeddings.extend import extend_model_folder
+
+    summary = extend_model_folder(a.model_dir, vectors=a.vectors, max_words=a.max_words, dtype=a.dtype)
+    print(json.dumps(summary, indent=1, ensure_ascii=False))
+    return 0
+
+
 def cmd_compare(a: argparse.Namespace) -> int:
     from .compare import run_experiment
 
@@ -189,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--n-best", type=int, default=1, help="write N hypotheses per input line")
     tr.add_argument("--batch-size", type=int)
     tr.add_argument("--device", default="cpu")
+    tr.add_argument("--extend-vocab", action="store_true",
+                    help="unknown source words found in MODEL_DIR/extension/ (`vectorseq embeddings extend`) get "
+                         "their frozen pretrained vectors instead of <unk>")
     _engine_args(tr)
     tr.set_defaults(func=cmd_translate)
 
@@ -201,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int)
     ev.add_argument("--output", "-o", help="also write the translations here")
     ev.add_argument("--device", default="cpu")
+    ev.add_argument("--extend-vocab", action="store_true",
+                    help="use the model folder's vocabulary extension (see translate --extend-vocab); the result "
+                         "adds how many <unk> source tokens it rescued")
     _engine_args(ev)
     ev.set_defaults(func=cmd_evaluate)
 
@@ -216,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--reference", action="store_true", help="print the reference of every config key (Markdown)")
     c.set_defaults(func=cmd_config)
 
-    e = sub.add_parser("embeddings", help="pretrained vectors: inspect coverage, train your own")
+    e = sub.add_parser("embeddings", help="pretrained vectors: inspect coverage, train your own, extend a model's vocabulary")
     esub = e.add_subparsers(dest="embeddings_command", required=True)
     ei = esub.add_parser("inspect", help="format, size and coverage of a vectors file")
     ei.add_argument("vectors", help="vectors file or a named source (glove-6b-50d)")
@@ -238,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     et.add_argument("--model-dir", help="tokenize with this model folder's vectorizer (e.g. SentencePiece pieces)")
     et.add_argument("--side", choices=["src", "tgt"], default="src")
     et.set_defaults(func=cmd_embeddings_train)
+    ex = esub.add_parser("extend", help="store pretrained vectors of words missing from a model's source vocabulary "
+                                        "(frozen/partial source embeddings), for translate --extend-vocab")
+    ex.add_argument("model_dir")
+    ex.add_argument("--vectors", help="the vectors file (default: the config's embeddings.src.vectors)")
+    ex.add_argument("--max-words", type=int, default=50_000, help="the most words to add, in file order (default 50000)")
+    ex.add_argument("--dtype", default="float16", choices=["float16", "float32"], help="storage type of the vectors")
+    ex.set_defaults(func=cmd_embeddings_extend)
 
     cp = sub.add_parser("compare", help="run a grid of vectorization strategies and write a report")
     cp.add_argument("experiment")

@@ -64,9 +64,14 @@ class Translator:
         self.src_vectorizer, self.tgt_vectorizer = src_vectorizer, tgt_vectorizer
         self.config = config
         self.device = torch.device(device)
+        self.extension = None  # a VocabularyExtension, set by load(extend_vocab=True) / attach_extension()
 
     @classmethod
-    def load(cls, model_dir: str | Path, device: str = "cpu", weights: str = WEIGHTS_FILE) -> "Translator":
+    def load(cls, model_dir: str | Path, device: str = "cpu", weights: str = WEIGHTS_FILE,
+             extend_vocab: bool = False) -> "Translator":
+        """Load a model folder. ``extend_vocab=True``: source words missing from the vocabulary but present in
+        ``MODEL_DIR/extension/`` (``vectorseq embeddings extend``) get their frozen pretrained vectors instead
+        of ``<unk>`` (see :mod:`vectorseq.embeddings.extend`)."""
         from .models import build_model
 
         d = Path(model_dir)
@@ -82,7 +87,12 @@ class Translator:
         dev = resolve_device(device)
         load_weights(model, d / weights, dev)
         model.to(dev)
-        return cls(model, src, tgt, cfg, dev)
+        tr = cls(model, src, tgt, cfg, dev)
+        if extend_vocab:
+            from .embeddings.extend import attach_extension
+
+            attach_extension(tr, d)
+        return tr
 
     def save(self, model_dir: str | Path) -> None:
         d = Path(model_dir)
@@ -92,6 +102,10 @@ class Translator:
         save_weights(self.model, d / WEIGHTS_FILE)
 
     def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
+        if self.extension is not None:  # unknown words found in the extension get ids >= V
+            from .embeddings.extend import encode_sources
+
+            return encode_sources(self, texts)
         return [self.src_vectorizer.encode(t) + [3] for t in texts]  # EOS_ID = 3 ends every source
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,

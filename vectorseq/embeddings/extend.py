@@ -1,0 +1,658 @@
+"""Vocabulary extension at translation time: unseen source words get their pretrained vectors.
+
+Why it works
+------------
+A model trained with *frozen* pretrained source embeddings (``embeddings.src.policy: frozen``, or
+``partial``, where every row that came from the vectors file stays frozen) never moved its table away from
+the vectors' space: the encoder learned to read GloVe / word2vec / fastText vectors *as they are in the
+file*. A word that did not make it into the source vocabulary (unseen in training, or cut by
+``max_tokens`` / ``min_freq``) but is in the vectors file has a vector in that very space, so at
+translation time it can be fed to the encoder instead of ``<unk>``. (With ``finetune`` or ``learned`` the
+rows moved during training and a file vector no longer means to the encoder what the trained rows mean,
+so that is refused; so is a table that was unfrozen by ``unfreeze_after``.)
+
+What is stored
+--------------
+:func:`extend_model_folder` streams the vectors file once and writes into the model folder::
+
+    MODEL_DIR/extension/vocab.json          the words (id V + j = words[j]), the source, the vocabulary
+                                            fingerprint of the model it belongs to
+    MODEL_DIR/extension/vectors.safetensors "vectors": the raw vectors [N, dim] (float16 by default)
+
+Nothing is pickled; the vectors file is not needed afterwards. The model's ``scale`` and ``proj`` are
+applied at run time exactly as for table rows: an extended token's encoder input is
+``proj(vector * scale)``.
+
+Which words, and which vector
+-----------------------------
+Words are taken in file order (for GloVe / word2vec / fastText that is frequency order), up to
+``max_words`` distinct ones. A file word ``w`` becomes the token ``t`` when the source vectorizer's
+``tokenize(w) == [t]`` (its standardize applied: lower-casing, ...) and ``w`` is a form that the
+training-time lookup would have used for ``t`` (:func:`vectorseq.embeddings.pretrained.build_matrix`
+tries ``t``, then ``t.lower()``, ``t.capitalize()``, ``t.upper()``): with ``standardize: lower`` the
+file word ``Paris`` gives the token ``paris`` (the exact line ``paris`` wins when the file has both, as
+in training); ``don't`` under ``strip_punctuation`` (``dont``) is left out, as training would. Tokens of
+the source vocabulary and the special tokens are never added.
+
+While streaming, the frozen rows of the table are compared with the file (every vocabulary token whose
+exact word is in the file): a model trained with another vectors file is refused instead of being
+given vectors from a space it never saw.
+
+At translation time (:class:`ExtendedEmbeddingInput`, :func:`attach_extension`), a token that the
+vectorizer maps to ``<unk>`` but that is in the extension gets the id ``V + j``; the encoder's input layer
+looks ids ``>= V`` up in the extension (frozen, float32) and ids ``< V`` in the normal table. The decoder
+keeps the original layer (with ``share_embeddings`` too), so output ids stay ``< V``.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..errors import ConfigError, DataError, VectorseqError
+from .factory import EmbeddingInput
+
+__all__ = [
+    "EXTENSION_DIR",
+    "ExtendedEmbeddingInput",
+    "VocabularyExtension",
+    "attach_extension",
+    "check_extendable",
+    "encode_sources",
+    "encode_with_extension",
+    "extend_model_folder",
+    "load_extension",
+    "oov_stats",
+]
+
+EXTENSION_DIR = "extension"
+WORDS_FILE = "vocab.json"
+VECTORS_FILE = "vectors.safetensors"
+FORMAT_NAME = "vectorseq.VocabularyExtension"
+FORMAT_VERSION = 1
+_DTYPES = {"float16": torch.float16, "float32": torch.float32}
+_UNK_ID, _EOS_ID = 1, 3
+#: Frozen table rows that may differ from the file before the model is refused (a duplicate line or two).
+MISMATCH_TOLERANCE = 0.01
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------
+def vocabulary_fingerprint(vocabulary: Sequence[str]) -> str:
+    """SHA-256 of the source vocabulary: an extension belongs to exactly one vocabulary."""
+    return hashlib.sha256(json.dumps(list(vocabulary), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def check_extendable(config: Any, src_vectorizer: Any, src_layer: nn.Module | None = None) -> np.ndarray | None:
+    """Raise a :class:`VectorseqError` unless the source side can take a vocabulary extension.
+
+    Needs a word-level source vectorizer (``split: word`` or ``whitespace``), ``input: embedding`` with
+    pretrained ``vectors`` and a table whose pretrained rows stayed frozen (policy ``frozen`` or
+    ``partial``, not unfrozen by ``unfreeze_after``). Returns the boolean mask of frozen rows (None when
+    ``src_layer`` is not given).
+    """
+    side = config.embeddings.src
+    split = getattr(src_vectorizer, "split_name", None)
+    if split not in ("word", "whitespace"):
+        raise VectorseqError(
+            f"vocabulary extension needs a word-level source vectorizer (vectorizer.src.split: word or "
+            f"whitespace); this model splits the source with {split!r}, which has no out-of-vocabulary words "
+            "to rescue (subwords / characters cover every word)")
+    if side.input != "embedding":
+        raise VectorseqError(
+            f"vocabulary extension needs embeddings.src.input: embedding (a table of pretrained vectors); "
+            f"this model uses {side.input!r}")
+    if not side.vectors:
+        raise VectorseqError(
+            "vocabulary extension needs a source table initialized from pretrained vectors "
+            "(embeddings.src.vectors); this model learned its table from scratch, so vectors of new words "
+            "would come from a space the encoder never saw")
+    if side.policy in ("finetune", "learned"):
+        raise VectorseqError(
+            f"vocabulary extension refused: embeddings.src.policy is {side.policy!r}, so every row of the "
+            f"source table was trained and moved away from the space of {side.vectors}; the vectors of new "
+            "words would not mean to the encoder what they mean in the file. It needs a table whose "
+            "pretrained rows stayed frozen: retrain with embeddings.src.policy: frozen or partial")
+    if src_layer is None:
+        return None
+    if isinstance(src_layer, ExtendedEmbeddingInput):
+        raise VectorseqError("this model's source input layer is already extended")
+    if not isinstance(src_layer, EmbeddingInput):
+        raise VectorseqError(f"vocabulary extension needs an embedding table on the source side, got "
+                             f"{type(src_layer).__name__}")
+    # trainable_rows is a persistent buffer: all False for frozen, ~pretrained rows for partial, all True
+    # once unfreeze_after has unfrozen the table (as saved with these weights)
+    frozen = (~src_layer.trainable_rows.detach().cpu()).numpy().astype(bool)
+    if not frozen[4:].any():
+        after = f" (unfreeze_after: {side.unfreeze_after})" if side.unfreeze_after is not None else ""
+        raise VectorseqError(
+            f"vocabulary extension refused: every row of the source table was trainable when these weights "
+            f"were saved{after}, so the table moved away from the space of {side.vectors}; use weights saved "
+            "before the table was unfrozen, or retrain without unfreeze_after")
+    return frozen
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming every (word, vector) of a vectors source, in file order
+# --------------------------------------------------------------------------------------------
+class _Reader:
+    """Iterate ``(word bytes, handle)`` in file order; :meth:`vector` parses one handle (None if bad)."""
+
+    dim: int
+
+    def __iter__(self) -> Iterator[tuple[bytes, Any]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def vector(self, handle: Any) -> np.ndarray | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _TextReader(_Reader):
+    def __init__(self, info: Any):
+        self.info, self.dim = info, int(info.dim)
+
+    def __iter__(self):
+        from .pretrained import _open_vectors
+
+        info = self.info
+        with _open_vectors(info.path) as raw:
+            f = gzip.GzipFile(fileobj=raw) if info.compression == "gzip" else raw
+            f = io.BufferedReader(f, 1 << 20) if info.compression == "gzip" else f
+            if info.header:
+                f.readline()
+            first = True
+            try:
+                for line in f:
+                    if first:
+                        first = False
+                        if line.startswith(b"\xef\xbb\xbf"):
+                            line = line[3:]
+                    sp = line.find(b" ")
+                    if sp > 0:
+                        yield line[:sp], line
+            except (OSError, EOFError) as e:
+                raise DataError(f"cannot read the vectors file ({e}); it may be truncated", info.path) from None
+
+    def vector(self, line: bytes) -> np.ndarray | None:
+        tokens = line[line.find(b" ") + 1 :].split()
+        if len(tokens) != self.dim:  # a word with spaces, or a malformed line
+            return None
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return np.array(tokens, dtype=np.float32)
+        except ValueError:
+            return None
+
+
+class _W2VBinaryReader(_Reader):
+    def __init__(self, info: Any):
+        self.info, self.dim, self.count = info, int(info.dim), int(info.count)
+
+    def __iter__(self):
+        from .pretrained import _open_vectors
+
+        info, nbytes, chunk = self.info, 4 * self.dim, 1 << 20
+        with _open_vectors(info.path) as raw:
+            f = gzip.GzipFile(fileobj=raw) if info.compression == "gzip" else raw
+            f.readline()
+            buf, pos, eof = f.read(chunk), 0, False
+            for _ in range(self.count):
+                while True:
+                    while pos < len(buf) and buf[pos] == 10:
+                        pos += 1
+                    sp = buf.find(b" ", pos, pos + 4096)
+                    if sp >= 0 and sp + 1 + nbytes <= len(buf):
+                        break
+                    if eof:
+                        raise DataError("the word2vec binary file ends before the count in its header: it is "
+                                        "truncated (download it again)", info.path)
+                    more = f.read(chunk)
+                    eof = not more
+                    buf, pos = buf[pos:] + more, 0
+                end = sp + 1 + nbytes
+                yield buf[pos:sp], buf[sp + 1 : end]
+                pos = end
+
+    def vector(self, body: bytes) -> np.ndarray | None:
+        return np.frombuffer(body, dtype="<f4").astype(np.float32)
+
+
+class _ArrayReader(_Reader):
+    """A 2-D array (memory-mapped ``.npy``, gensim vectors) with a word per row."""
+
+    def __init__(self, words: Iterable[bytes], array: Any):
+        self.words, self.array, self.dim = words, array, int(array.shape[1])
+
+    def __iter__(self):
+        for i, w in enumerate(self.words):
+            yield w, i
+
+    def vector(self, i: int) -> np.ndarray | None:
+        return np.array(self.array[i], dtype=np.float32)
+
+
+def _npy_words(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        for n, line in enumerate(f):
+            word = line.rstrip(b"\r\n")
+            yield word[3:] if n == 0 and word.startswith(b"\xef\xbb\xbf") else word
+
+
+def _open_reader(source: str, format: str = "auto", words: str | None = None) -> tuple[_Reader, Any]:
+    from . import pretrained as P
+
+    info = P.detect_format(source, format=format, words=words)
+    if info.format in ("glove", "word2vec"):
+        return _TextReader(info), info
+    if info.format == "word2vec-binary":
+        return _W2VBinaryReader(info), info
+    if info.format == "npy":
+        arr = P._load_npy(info.path)
+        return _ArrayReader(_npy_words(info.words_path), arr), info
+    if info.format == "glove-6b-50d":
+        npy, index_path = P._named_files(info.source)
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise VectorseqError(
+                f"reading the word index of {info.source!r} needs pyarrow: pip install pyarrow") from None
+        arr = P._load_npy(npy)
+        column = pq.read_table(index_path).column(0).to_pylist()
+        return _ArrayReader((w.encode("utf-8") for w in column), arr), info
+    if info.format == "fasttext-bin":
+        try:
+            from gensim.models.fasttext import load_facebook_vectors
+        except ImportError:  # pragma: no cover
+            raise VectorseqError("reading fastText .bin files needs gensim: pip install gensim") from None
+        try:
+            kv = load_facebook_vectors(info.path)
+        except Exception as e:  # gensim raises assorted errors on a bad file
+            raise DataError(f"gensim cannot read this fastText .bin file ({type(e).__name__}: {e})",
+                            info.path) from None
+        return _ArrayReader((w.encode("utf-8") for w in kv.index_to_key), kv.vectors), info
+    raise ConfigError(f"vocabulary extension cannot read vectors of format {info.format!r}")  # pragma: no cover
+
+
+def _form_priority(word: str, token: str) -> int | None:
+    """How training's lookup would reach ``word`` from the token (0 exact, 1 lower, 2 title, 3 upper)."""
+    if word == token:
+        return 0
+    for p, form in ((1, token.lower()), (2, token.capitalize()), (3, token.upper())):
+        if word == form:
+            return p
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Building the extension
+# --------------------------------------------------------------------------------------------
+def extend_model_folder(model_dir: str | os.PathLike, vectors: str | os.PathLike | None = None,
+                        max_words: int = 50_000, dtype: str = "float16", *, format: str = "auto",
+                        words: str | os.PathLike | None = None) -> dict:
+    """Write ``MODEL_DIR/extension/`` with up to ``max_words`` pretrained words missing from the vocabulary.
+
+    Args:
+        model_dir: a model folder whose source side is a word-level table of frozen pretrained vectors
+            (policy ``frozen`` or ``partial``; ``finetune`` is refused, see the module docstring).
+        vectors: the vectors source (default: the config's ``embeddings.src.vectors``); its frozen rows
+            are checked against the table.
+        max_words: the most words to add (distinct tokens, in file order).
+        dtype: ``"float16"`` (half the bytes; the vectors are cast to float32 when loaded) or ``"float32"``.
+        format, words: as for :func:`vectorseq.embeddings.pretrained.build_matrix`.
+
+    Returns:
+        A JSON-able summary: ``words`` (added), ``bytes`` (on disk), ``path``, ``source``, ``dim``,
+        ``dtype``, ``vectors_read``, ``in_vocabulary``, ``skipped`` (by reason), ``verified_rows`` /
+        ``mismatched_rows`` (frozen table rows compared with the file), ``first_words``.
+
+    Raises:
+        VectorseqError: the model cannot be extended (with the reason), the vectors do not match the
+            model (another file, another dimension), a bad option.
+    """
+    from ..translator import Translator
+
+    if dtype not in _DTYPES:
+        raise ConfigError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+    if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 0:
+        raise ConfigError(f"max_words must be a non-negative integer, got {max_words!r}")
+    d = Path(model_dir)
+    tr = Translator.load(d)
+    cfg, vec = tr.config, tr.src_vectorizer
+    layer = tr.model.src_input
+    frozen = check_extendable(cfg, vec, layer)
+    source = os.fspath(vectors) if vectors is not None else str(cfg.embeddings.src.vectors)
+    from .pretrained import NAMED_SOURCES
+
+    if vectors is None and source not in NAMED_SOURCES and not Path(source).expanduser().exists():
+        raise VectorseqError(
+            f"the vectors file this model was trained with ({source}, from embeddings.src.vectors) is not "
+            "found from here; pass its path (`vectorseq embeddings extend MODEL_DIR --vectors PATH`)")
+    reader, info = _open_reader(source, format=format, words=os.fspath(words) if words else None)
+    table = layer.token_embedding.weight.detach().cpu().numpy()
+    if reader.dim != table.shape[1]:
+        raise VectorseqError(
+            f"{source} has {reader.dim}-dimensional vectors but the model's source table has "
+            f"{table.shape[1]} dimensions: not the vectors the model was trained with")
+
+    vocab = vec.get_vocabulary()
+    vocab_index = {t: i for i, t in enumerate(vocab)}
+    tokenize = vec.tokenize
+    out_words: list[str] = []
+    out_vecs: list[np.ndarray] = []
+    priority: list[int] = []
+    position: dict[str, int] = {}
+    verified: set[int] = set()
+    mismatched: list[str] = []
+    skipped: Counter = Counter()
+    n_read = in_vocab = 0
+    for word_b, handle in reader:
+        n_read += 1
+        try:
+            w = word_b.decode("utf-8")
+        except UnicodeDecodeError:
+            skipped["not_utf8"] += 1
+            continue
+        toks = tokenize(w)
+        if len(toks) != 1:
+            skipped["not_one_token"] += 1
+            continue
+        t = toks[0]
+        p = _form_priority(w, t)
+        if p is None:
+            skipped["standardize_changes_word"] += 1
+            continue
+        i = vocab_index.get(t)
+        if i is not None:
+            in_vocab += 1
+            if p == 0 and i >= 4 and frozen[i] and i not in verified:
+                v = reader.vector(handle)
+                if v is not None and np.isfinite(v).all():
+                    verified.add(i)
+                    if not np.allclose(table[i], v, rtol=1e-5, atol=1e-6):
+                        mismatched.append(t)
+            continue
+        j = position.get(t)
+        if j is None and len(out_words) >= max_words:
+            skipped["over_max_words"] += 1
+            continue
+        if j is not None and p >= priority[j]:
+            skipped["duplicate_token"] += 1
+            continue
+        v = reader.vector(handle)
+        if v is None or not np.isfinite(v).all():
+            skipped["malformed"] += 1
+            continue
+        if j is None:
+            position[t] = len(out_words)
+            out_words.append(t)
+            out_vecs.append(v)
+            priority.append(p)
+        else:  # a better form of a token already added (``paris`` after ``Paris``): training's choice
+            out_vecs[j], priority[j] = v, p
+            skipped["duplicate_token"] += 1
+    if mismatched and len(mismatched) >= max(1.0, MISMATCH_TOLERANCE * len(verified)):
+        raise VectorseqError(
+            f"{len(mismatched)} of the {len(verified)} frozen source rows checked differ from {source} "
+            f"(e.g. {', '.join(repr(m) for m in mismatched[:3])}): these are not the vectors the model was "
+            "trained with, so new words would come from another space; pass the training vectors with --vectors")
+
+    matrix = np.stack(out_vecs) if out_vecs else np.zeros((0, reader.dim), np.float32)
+    tensor = torch.from_numpy(matrix).to(_DTYPES[dtype])
+    if not torch.isfinite(tensor).all():
+        raise VectorseqError(f"some vectors of {source} overflow {dtype}; use dtype float32 (--dtype float32)")
+    meta = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "source": str(info.source),
+        "vectors_format": info.format,
+        "dim": int(reader.dim),
+        "dtype": dtype,
+        "base_vocab_size": len(vocab),
+        "base_vocab_sha256": vocabulary_fingerprint(vocab),
+        "standardize": vec.standardize_name,
+        "split": vec.split_name,
+        "policy": cfg.embeddings.src.policy,
+        "max_words": max_words,
+        "words": out_words,
+    }
+    path = _write_extension(d, meta, tensor)
+    size = sum(p.stat().st_size for p in path.iterdir())
+    return {
+        "path": str(path),
+        "source": str(info.source),
+        "format": info.format,
+        "dim": int(reader.dim),
+        "dtype": dtype,
+        "words": len(out_words),
+        "bytes": int(size),
+        "max_words": max_words,
+        "vectors_read": n_read,
+        "in_vocabulary": in_vocab,
+        "skipped": dict(sorted(skipped.items())),
+        "verified_rows": len(verified),
+        "mismatched_rows": len(mismatched),
+        "frozen_rows": int(frozen[4:].sum()),
+        "policy": cfg.embeddings.src.policy,
+        "first_words": out_words[:10],
+    }
+
+
+def _write_extension(model_dir: Path, meta: dict, tensor: Tensor) -> Path:
+    """Write ``extension/`` next to the weights atomically (a temporary folder renamed into place)."""
+    from safetensors.torch import save_file
+
+    final = model_dir / EXTENSION_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=f".{EXTENSION_DIR}.", dir=model_dir))
+    try:
+        (tmp / WORDS_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        save_file({"vectors": tensor.contiguous()}, str(tmp / VECTORS_FILE),
+                  metadata={"format": FORMAT_NAME, "version": str(FORMAT_VERSION)})
+        old = None
+        if final.exists():
+            old = model_dir / f".{EXTENSION_DIR}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and encoding
+# --------------------------------------------------------------------------------------------
+@dataclass
+class VocabularyExtension:
+    """The words of an extension and their vectors (float32); word ``j`` has the id ``base_vocab_size + j``."""
+
+    words: list[str]
+    vectors: Tensor
+    base_vocab_size: int
+    meta: dict = field(default_factory=dict)
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = {w: self.base_vocab_size + j for j, w in enumerate(self.words)}
+        if self.vectors.shape[0] != len(self.words):
+            raise VectorseqError(f"the extension has {len(self.words)} words but {self.vectors.shape[0]} vectors")
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def encode(self, vectorizer: Any, text: str) -> list[int]:
+        """:meth:`TextVectorizer.encode`, with ``<unk>`` tokens found in the extension given their ids."""
+        return encode_with_extension(vectorizer, self, text)
+
+
+def load_extension(model_dir: str | os.PathLike, src_vectorizer: Any = None,
+                   dim: int | None = None) -> VocabularyExtension:
+    """Read ``MODEL_DIR/extension/`` (JSON + safetensors); check it belongs to this vocabulary and width."""
+    from safetensors.torch import load_file
+
+    d = Path(model_dir) / EXTENSION_DIR
+    words_path, vectors_path = d / WORDS_FILE, d / VECTORS_FILE
+    if not words_path.is_file() or not vectors_path.is_file():
+        raise VectorseqError(
+            f"{Path(model_dir)}: no vocabulary extension ({EXTENSION_DIR}/{WORDS_FILE} and {VECTORS_FILE}); "
+            f"build one with `vectorseq embeddings extend {model_dir}`")
+    try:
+        meta = json.loads(words_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read the extension's word list ({e})", str(words_path)) from None
+    if meta.get("format") != FORMAT_NAME or int(meta.get("version", 0)) > FORMAT_VERSION:
+        raise DataError(f"not a {FORMAT_NAME} file of version <= {FORMAT_VERSION}; rebuild it with "
+                        f"`vectorseq embeddings extend {model_dir}`", str(words_path))
+    vectors = load_file(str(vectors_path))["vectors"].to(torch.float32)
+    words = list(meta["words"])
+    if src_vectorizer is not None:
+        vocab = src_vectorizer.get_vocabulary()
+        if len(vocab) != meta["base_vocab_size"] or vocabulary_fingerprint(vocab) != meta["base_vocab_sha256"]:
+            raise VectorseqError(
+                f"{d} was built for another source vocabulary (the model was retrained since?); rebuild it "
+                f"with `vectorseq embeddings extend {model_dir}`")
+    if dim is not None and vectors.shape[1] != dim:
+        raise VectorseqError(f"{d} holds {vectors.shape[1]}-d vectors but the source table is {dim}-d; rebuild it "
+                             f"with `vectorseq embeddings extend {model_dir}`")
+    return VocabularyExtension(words=words, vectors=vectors, base_vocab_size=int(meta["base_vocab_size"]), meta=meta)
+
+
+def _index_of(vectorizer: Any, words: Any) -> dict[str, int]:
+    if isinstance(words, VocabularyExtension):
+        return words.index
+    V = vectorizer.vocabulary_size()
+    if isinstance(words, Mapping):
+        return {w: int(i) for w, i in words.items()}
+    return {w: V + j for j, w in enumerate(words)}
+
+
+def encode_with_extension(vectorizer: Any, words: VocabularyExtension | Sequence[str] | Mapping[str, int],
+                          text: str) -> list[int]:
+    """The source ids of ``text``: the vectorizer's ids, except that a token it maps to ``<unk>`` (id 1)
+    that is in the extension gets ``V + j`` (``words[j]``; or the id of a ``{word: id}`` mapping).
+
+    Without such tokens the result is exactly ``vectorizer.encode(text)``.
+    """
+    ids = vectorizer.encode(text)
+    if _UNK_ID not in ids:
+        return ids
+    index = _index_of(vectorizer, words)
+    toks = vectorizer.tokenize(text)
+    if len(toks) != len(ids):  # pragma: no cover - word-level vectorizers give one id per token
+        raise VectorseqError("vocabulary extension needs a word-level vectorizer (one id per token)")
+    return [index.get(t, _UNK_ID) if i == _UNK_ID else i for i, t in zip(ids, toks)]
+
+
+def oov_stats(vectorizer: Any, extension: VocabularyExtension, texts: Iterable[str]) -> dict:
+    """How many source tokens are ``<unk>`` to the model and how many the extension rescues. JSON-able."""
+    tokens = unk = rescued = sentences = sentences_rescued = 0
+    for text in texts:
+        ids = vectorizer.encode(text)
+        ext = encode_with_extension(vectorizer, extension, text)
+        n_unk = sum(1 for i in ids if i == _UNK_ID)
+        n_res = sum(1 for i in ext if i >= extension.base_vocab_size)
+        tokens += len(ids)
+        unk += n_unk
+        rescued += n_res
+        sentences += 1
+        sentences_rescued += n_res > 0
+    return {"sentences": sentences, "tokens": tokens, "unk_tokens": unk, "rescued_tokens": rescued,
+            "still_unk_tokens": unk - rescued, "sentences_with_rescued": sentences_rescued,
+            "rescued_fraction_of_unk": (rescued / unk) if unk else None}
+
+
+# --------------------------------------------------------------------------------------------
+# The extended input layer and the Translator hook
+# --------------------------------------------------------------------------------------------
+class ExtendedEmbeddingInput(nn.Module):
+    """An :class:`EmbeddingInput` whose ids ``>= V`` are looked up in a frozen extension matrix.
+
+    ``forward(ids, mask)`` computes ``proj(cat[table, extension][ids] * scale)`` without building the
+    concatenated matrix: ids ``< V`` go through the original table (a batch without extended ids runs
+    exactly the original layer's operations), ids ``>= V`` through ``extension``. The layer holds the
+    original table, projection and buffers under the same names, so the model's ``state_dict`` is
+    unchanged; the extension itself is a non-persistent buffer (saving the model never writes it).
+    """
+
+    uses_positions = True
+
+    def __init__(self, base: EmbeddingInput, extension: Tensor):
+        super().__init__()
+        if not isinstance(base, EmbeddingInput):
+            raise VectorseqError(f"ExtendedEmbeddingInput wraps an EmbeddingInput, got {type(base).__name__}")
+        weight = base.token_embedding.weight
+        if extension.dim() != 2 or extension.shape[1] != weight.shape[1]:
+            raise VectorseqError(f"the extension must be [N, {weight.shape[1]}], got {tuple(extension.shape)}")
+        self.token_embedding = base.token_embedding
+        self.proj = base.proj
+        self.register_buffer("scale", base.scale)
+        self.register_buffer("trainable_rows", base.trainable_rows)
+        self.register_buffer("extension", extension.detach().to(device=weight.device, dtype=weight.dtype),
+                             persistent=False)
+        self.output_dim = base.output_dim
+        self.vocab_size = int(weight.shape[0])
+
+    @property
+    def num_embeddings(self) -> int:
+        """Table rows plus extension rows (the ids this layer accepts)."""
+        return self.vocab_size + int(self.extension.shape[0])
+
+    def forward(self, ids: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        V = self.vocab_size
+        is_ext = ids >= V
+        if not bool(is_ext.any()):
+            return self.proj(self.token_embedding(ids) * self.scale), mask
+        if int(ids.max()) >= self.num_embeddings:
+            raise VectorseqError(f"id {int(ids.max())} is beyond the table ({V}) and the extension "
+                                 f"({self.extension.shape[0]} words)")
+        emb = self.token_embedding(ids.masked_fill(is_ext, 0))
+        ext = nn.functional.embedding((ids - V).clamp(min=0), self.extension)
+        emb = torch.where(is_ext.unsqueeze(-1), ext, emb)
+        return self.proj(emb * self.scale), mask
+
+
+def attach_extension(translator: Any, model_dir: str | os.PathLike | None = None,
+                     extension: VocabularyExtension | None = None) -> VocabularyExtension:
+    """Give a loaded :class:`~vectorseq.translator.Translator` its vocabulary extension.
+
+    Swaps ``translator.model.src_input`` (the encoder side only; the decoder keeps the original layer,
+    with ``share_embeddings`` too, so output ids stay ``< V``) for an :class:`ExtendedEmbeddingInput`
+    and sets ``translator.extension``. ``extension`` defaults to ``MODEL_DIR/extension/``.
+    """
+    model = translator.model
+    layer = model.src_input
+    check_extendable(translator.config, translator.src_vectorizer, layer)
+    if extension is None:
+        if model_dir is None:
+            raise VectorseqError("attach_extension needs model_dir or extension")
+        extension = load_extension(model_dir, translator.src_vectorizer, layer.token_embedding.weight.shape[1])
+    elif extension.base_vocab_size != translator.src_vectorizer.vocabulary_size():
+        raise VectorseqError("the extension was built for another source vocabulary")
+    model.src_input = ExtendedEmbeddingInput(layer, extension.vectors)
+    translator.extension = extension
+    return extension
+
+
+def encode_sources(translator: Any, texts: Sequence[str]) -> list[list[int]]:
+    """What ``Translator.encode_sources`` returns, with the translator's extension (if any) applied."""
+    ext = getattr(translator, "extension", None)
+    vec = translator.src_vectorizer
+    if ext is None:
+        return [vec.encode(t) + [_EOS_ID] for t in texts]
+    return [encode_with_extension(vec, ext, t) + [_EOS_ID] for t in texts]
