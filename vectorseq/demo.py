@@ -19,13 +19,13 @@ from .data.synthetic import describe
 #: The base config of every demo run (small Transformer, built-in English -> German corpus).
 BASE: dict[str, Any] = {
     "name": "demo",
-    "data": {"dataset": "builtin", "tgt_lang": "de", "builtin": {"n_train": 12000, "n_val": 300, "n_test": 500,
+    "data": {"dataset": "builtin", "tgt_lang": "de", "builtin": {"n_train": 12000, "n_val": 200, "n_test": 300,
                                                                  "seed": 0}},
     "vectorizer": {"shared": True, "src": {"standardize": "none", "split": "sentencepiece", "max_tokens": 1000}},
     "model": {"type": "transformer", "d_model": 128, "ff_size": 256, "heads": 4, "encoder_layers": 2,
               "decoder_layers": 2, "dropout": 0.1, "tie_embeddings": True, "share_embeddings": True},
     "training": {"batch_tokens": 3000, "lr": 0.002, "warmup_steps": 200, "valid_every": 200,
-                 "valid_max_sentences": 300},
+                 "valid_max_sentences": 200},
     "decoding": {"beam_size": 5, "batch_size": 100},
 }
 
@@ -37,7 +37,7 @@ STRATEGIES: dict[str, dict[str, Any]] = {
 }
 
 
-def experiment(minutes_per_run: float = 1.2, quick: bool = False) -> dict[str, Any]:
+def experiment(minutes_per_run: float = 1.1, quick: bool = False) -> dict[str, Any]:
     base = copy.deepcopy(BASE)
     budget: dict[str, Any] = {"max_minutes": minutes_per_run}
     if quick:  # a smoke test of the whole pipeline, not a meaningful comparison
@@ -50,14 +50,46 @@ def experiment(minutes_per_run: float = 1.2, quick: bool = False) -> dict[str, A
 
 
 def run_demo(output_dir: str | Path = "runs/demo", quick: bool = False, progress: bool = True,
-             minutes_per_run: float = 1.2) -> Path:
+             minutes_per_run: float = 1.1) -> Path:
     from .compare import run_experiment
 
     t0 = time.time()
     print("vectorseq demo: how should text be turned into vectors for a seq2seq model?")
-    print(describe("de").strip().splitlines()[0])
+    print(describe("de").strip().split(". ")[0] + ".")
     print(f"One Transformer, three vectorizations ({', '.join(STRATEGIES)}), "
           f"{'20 steps' if quick else f'{minutes_per_run} minutes'} of training each.\n")
     report = run_experiment(experiment(minutes_per_run, quick), output_dir=output_dir, progress=progress)
-    print(f"\nfinished in {(time.time() - t0) / 60:.1f} minutes; report: {report}")
+    _print_samples(Path(report).parent)
+    print(f"finished in {(time.time() - t0) / 60:.1f} minutes; report: {report}")
     return report
+
+
+def _print_samples(out: Path, n: int = 4) -> None:
+    """Side-by-side test translations of every strategy, and how to use the best model folder."""
+    from .compare import read_results
+
+    rows = [r for r in read_results(out / "results.jsonl") if r.get("status") == "ok"]
+    src_file, ref_file = out / "test.src.txt", out / "test.ref.txt"
+    if not rows or not src_file.is_file():
+        return
+    src = src_file.read_text(encoding="utf-8").splitlines()
+    ref = ref_file.read_text(encoding="utf-8").splitlines()
+    hyps = {}
+    for r in rows:
+        h = out / r["model_dir"] / "hyps.txt"
+        if h.is_file():
+            hyps[r["strategy"]] = h.read_text(encoding="utf-8").splitlines()
+    print("\nsample test translations:")
+    width = max(len(k) for k in ["reference", *hyps])
+    for i in range(0, len(src), max(1, len(src) // n))[:n]:
+        print(f"  {'source':<{width}}  {src[i]}")
+        print(f"  {'reference':<{width}}  {ref[i]}")
+        for name, lines in hyps.items():
+            mark = "ok" if lines[i] == ref[i] else "  "
+            print(f"  {name:<{width}}  {lines[i]}  {mark}")
+        print()
+    best = max(rows, key=lambda r: r.get("test_bleu") or 0.0)
+    folder = out / best["model_dir"]
+    print(f"best: {best['strategy']} (test BLEU {best['test_bleu']}); try it:")
+    print(f"  echo 'two thousand and forty-one' | vectorseq translate {folder}")
+
