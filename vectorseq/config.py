@@ -77,6 +77,19 @@ class DataConfig:
     on_error: Literal["raise", "skip"] = _f(
         "skip", "Bad pairs (empty, over-long, invalid UTF-8): `raise` stops with file:line, `skip` drops and counts them."
     )
+    streaming: bool = _f(
+        False, "dataset=files: read the training files window by window every epoch instead of loading them "
+        "(corpora larger than memory; vectorseq.data.streaming). Ranks and DataLoader workers read disjoint lines."
+    )
+    window: int = _f(
+        100000, "streaming: sentence pairs held at once (per rank and worker) for length bucketing and shuffling; "
+        "memory is bounded by it."
+    )
+    adapt_sample: int = _f(
+        1000000, "streaming: a reservoir sample of this many training pairs adapts the vectorizers and gives the "
+        "token statistics (coverage, IDF); above the corpus size, every pair is used."
+    )
+    num_workers: int = _f(0, "streaming: DataLoader worker processes that read and encode (0 = the training process).")
 
 
 # ------------------------------------------------------------------------------------------ vectorizer
@@ -258,6 +271,16 @@ class Config:
             raise ConfigError("decoding.n_best must be <= decoding.beam_size")
         if self.data.dataset == "files" and not (self.data.train.tsv or (self.data.train.src and self.data.train.tgt)):
             raise ConfigError("data.dataset: files needs data.train.src and data.train.tgt (or data.train.tsv)")
+        d = self.data
+        if d.streaming and d.dataset != "files":
+            raise ConfigError(f"data.streaming: true reads data.train files line by line; it needs data.dataset: files "
+                              f"(got {d.dataset!r}, which fits in memory: turn streaming off)")
+        if d.streaming and d.subset:
+            raise ConfigError("data.subset cannot be combined with data.streaming: a subset fits in memory, "
+                              "turn streaming off (or cut the files)")
+        for key, low in (("window", 1), ("adapt_sample", 1), ("num_workers", 0)):
+            if getattr(d, key) < low:
+                raise ConfigError(f"data.{key} must be at least {low}")
         return self
 
 

@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from .checkpoint import load_training_state, load_weights, save_training_state, save_weights
 from .config import Config, load_config
 from .data.batching import Batch, collate, make_batches
+from .data.streaming import StreamingDataset, lockstep, sample_pairs
 from .decoding import translate_ids
 from .embeddings.countbased import fit_idf
 from .embeddings.factory import EmbeddingInput, init_pretrained, prepare_pretrained
@@ -245,7 +246,17 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     # ---------------------------------------------------------------- data and vectorizers
     splits = splits if splits is not None else _load_splits(cfg)
     train_data, valid_data = splits["train"], splits["valid"]
-    if len(train_data) == 0:
+    streaming = cfg.data.streaming
+    if streaming:
+        # The training files are read window by window every epoch (vectorseq.data.streaming). A reservoir
+        # sample of their pairs stands in for the training set where all of it was needed in memory: adapting
+        # the vectorizers, the token counts of the coverage report and the IDF of count-based inputs. Its pass
+        # also validates every line, so a bad or misaligned file fails now rather than mid-epoch.
+        stream_files = _stream_files(cfg)
+        stream_filters = {"max_length": cfg.data.max_length, "on_error": cfg.data.on_error}
+        train_data = None if resuming else sample_pairs(**stream_files, n=cfg.data.adapt_sample, seed=tc.seed,
+                                                        **stream_filters)
+    if train_data is not None and len(train_data) == 0:
         raise VectorseqError("the training data is empty after filtering; check data.max_length and the files")
     shared = cfg.vectorizer.shared
     if resuming:
@@ -269,7 +280,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         dist.barrier()
         if not dist.main:
             src_vec, tgt_vec = load_vectorizers(out, shared)
-    train_src, train_tgt = encode_corpus(src_vec, train_data.src), encode_corpus(tgt_vec, train_data.tgt)
+    train_src, train_tgt = (([], []) if train_data is None else  # streaming and resuming: no sample needed
+                            (encode_corpus(src_vec, train_data.src), encode_corpus(tgt_vec, train_data.tgt)))
     valid_src, valid_tgt = encode_corpus(src_vec, valid_data.src), encode_corpus(tgt_vec, valid_data.tgt)
     src_lens = np.array([len(s) + 1 for s in train_src])
     tgt_lens = np.array([len(t) + 1 for t in train_tgt])
@@ -306,6 +318,15 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             if isinstance(layer, EmbeddingInput):
                 layer.apply_policy(side_cfg.policy, ~layer.trainable_rows.clone()
                                    if side_cfg.policy == "partial" else None)
+    stream = None
+    if streaming:
+        n_train = f"streaming {train_data.source if train_data is not None else 'the training files'}:"
+        train_data = train_src = train_tgt = None  # the sample has served its purpose: free it
+        stream = StreamingDataset(**stream_files, src_vectorizer=src_vec, tgt_vectorizer=tgt_vec,
+                                  batch_tokens=tc.batch_tokens, seed=tc.seed, rank=dist.rank, world=dist.world,
+                                  window=cfg.data.window, **stream_filters)
+    else:
+        n_train = f"{len(train_data):,}"
     model.to(device)
     groups = param_groups(model, cfg)
     optimizer = torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=1e-9)
@@ -329,7 +350,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
 
     n_params = model.num_parameters()
     say(f"model: {cfg.model.type}, {n_params:,} parameters ({model.num_parameters(True):,} trainable); "
-        f"{len(train_data):,} training pairs; device {device}; world size {dist.world}")
+        f"{n_train} training pairs; device {device}; world size {dist.world}")
 
     # ---------------------------------------------------------------- loop
     import sys
@@ -347,17 +368,32 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         if tc.max_epochs is not None and epoch >= tc.max_epochs:
             stop_reason = f"max_epochs={tc.max_epochs}"
             break
-        batches = make_batches(src_lens, tgt_lens, tc.batch_tokens, seed=tc.seed, epoch=epoch)
-        # Rank r takes batches r, r + world, ...; one update consumes `accumulate` of them per rank, so
-        # world=2, accumulate=1 sees the same batches per update as world=1, accumulate=2.
         acc = tc.accumulate
-        steps_in_epoch = len(batches) // (dist.world * acc)
-        if steps_in_epoch == 0:
-            raise VectorseqError(f"too little training data for {dist.world} process(es) x accumulate {acc} at "
-                                 f"batch_tokens={tc.batch_tokens}; lower batch_tokens or the number of processes")
-        mine = batches[dist.rank::dist.world]
         per_update = dist.world * acc
-        for si in range(-(-state["batches_in_epoch"] // per_update), steps_in_epoch):
+        first = -(-state["batches_in_epoch"] // per_update)
+        too_little = VectorseqError(f"too little training data for {dist.world} process(es) x accumulate {acc} at "
+                                    f"batch_tokens={tc.batch_tokens}; lower batch_tokens or the number of processes")
+        if stream is not None:
+            # Each rank streams its own shard of the lines; ranks can get different numbers of batches, so
+            # before each update they agree (all-reduce) whether any has run out, and all stop together.
+            stream.set_epoch(epoch)
+            loader = torch.utils.data.DataLoader(
+                stream, batch_size=None, num_workers=cfg.data.num_workers, pin_memory=device.type == "cuda",
+                generator=torch.Generator().manual_seed(tc.seed + epoch))  # not the global RNG (dropout, resume)
+            updates = lockstep(loader, acc, lambda flag: _any_rank(dist, flag))
+            # resuming mid-epoch: replay this epoch's (deterministic) stream and skip the updates done; exact
+            # with the same number of processes and `accumulate` (the shards depend on the world size)
+            updates = itertools.islice(updates, first, None)
+        else:
+            batches = make_batches(src_lens, tgt_lens, tc.batch_tokens, seed=tc.seed, epoch=epoch)
+            # Rank r takes batches r, r + world, ...; one update consumes `accumulate` of them per rank, so
+            # world=2, accumulate=1 sees the same batches per update as world=1, accumulate=2.
+            steps_in_epoch = len(batches) // per_update
+            if steps_in_epoch == 0:
+                raise too_little
+            mine = batches[dist.rank::dist.world]
+            updates = (mine[si * acc: (si + 1) * acc] for si in range(first, steps_in_epoch))
+        for si, group in enumerate(updates, start=first):
             step = state["step"] + 1
             for name, side in (("src", cfg.embeddings.src), ("tgt", cfg.embeddings.tgt)):
                 if side.unfreeze_after is not None and step > side.unfreeze_after and name not in state["unfrozen"]:
@@ -368,8 +404,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             for g in optimizer.param_groups:
                 g["lr"] = tc.lr * factor * g["lr_mult"]
             n_tgt = 0
-            for j in range(acc):
-                batch = collate(train_src, train_tgt, mine[si * acc + j])
+            for j, item in enumerate(group):
+                batch = item if stream is not None else collate(train_src, train_tgt, item)
                 if device.type == "cuda":
                     batch = batch.pin_memory()
                 batch = batch.to(device, non_blocking=True)
@@ -411,6 +447,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             if stop_reason is not None:
                 break
         else:
+            if stream is not None and state["batches_in_epoch"] == 0:
+                raise too_little  # the stream gave no complete update this epoch
             state["epoch"] += 1
             state["batches_in_epoch"] = 0
     pbar.close()
@@ -515,6 +553,15 @@ def _read_history(path: Path) -> list[dict[str, Any]]:
 
 
 def _load_splits(cfg: Config) -> dict[str, Any]:
-    from .data.splits import load_splits
+    from .data.splits import _read_files, load_splits
 
-    return load_splits(cfg.data, seed=cfg.training.seed)
+    d = cfg.data
+    if d.streaming:  # the training files are streamed, never loaded: read only valid and test
+        return {"train": None, "valid": _read_files(d.valid, d, "valid", True),
+                "test": _read_files(d.test, d, "test", False)}
+    return load_splits(d, seed=cfg.training.seed)
+
+
+def _stream_files(cfg: Config) -> dict[str, Any]:
+    files = cfg.data.train
+    return {"tsv": files.tsv} if files.tsv else {"src_path": files.src, "tgt_path": files.tgt}
