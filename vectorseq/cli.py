@@ -138,7 +138,10 @@ def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
 def cmd_embeddings_train(a: argparse.Namespace) -> int:
     from .embeddings.selftrained import train_vectors
 
-    tokenizer = None
+    from .vectorizer import TextVectorizer
+
+    # by default, tokenize like a word-level model would (see `embeddings inspect`)
+    tokenizer = TextVectorizer(standardize=a.standardize, split=a.split, vocabulary=["x"])
     if a.model_dir:
         from .translator import load_vectorizers
         from .config import load_config
@@ -256,7 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     et.add_argument("--epochs", type=int, default=5)
     et.add_argument("--seed", type=int, default=0)
     et.add_argument("--workers", type=int, default=2)
-    et.add_argument("--model-dir", help="tokenize with this model folder's vectorizer (e.g. SentencePiece pieces)")
+    et.add_argument("--split", default="word", choices=["whitespace", "word"], help="how the text is tokenized")
+    et.add_argument("--standardize", default="none", help="none, lower, nfkc, ... applied before splitting")
+    et.add_argument("--model-dir", help="tokenize with this model folder's vectorizer instead (e.g. SentencePiece "
+                                        "pieces, so subword models can start from pretrained subword vectors)")
     et.add_argument("--side", choices=["src", "tgt"], default="src")
     et.set_defaults(func=cmd_embeddings_train)
     ex = esub.add_parser("extend", help="store pretrained vectors of words missing from a model's source vocabulary "
