@@ -99,23 +99,7 @@ def prepare(work: Path, sizes: list[int]) -> None:
 
 
 # ------------------------------------------------------------------------------------------- child
-def _status_mb(field: str) -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> float | None:
-    """Reset the kernel's peak-RSS mark (Linux: ``echo 5 > /proc/self/clear_refs``); current RSS in MB."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return None
-    return _status_mb("VmRSS")
+from _memory import reset_peak as _reset_peak, status_mb as _status_mb  # noqa: E402
 
 
 def child(task: str, folder: Path, vec_dir: Path, baseline: bool) -> None:
