@@ -116,3 +116,14 @@ def test_lr_multiplier_goes_into_its_own_group(vectors):
     assert groups["embeddings.tgt"]["lr_mult"] == 1.0
     ids = [id(p) for g in groups.values() for p in g["params"]]
     assert len(ids) == len(set(ids)) == len({id(p) for p in model.parameters()})
+
+
+def test_projection_keeps_unit_scale_inputs_at_unit_scale():
+    from vectorseq.embeddings.factory import EmbeddingInput
+
+    torch.manual_seed(0)
+    layer = EmbeddingInput(5000, d_model=128, dim=50)
+    rng = np.random.default_rng(0)
+    layer.load_pretrained(rng.normal(0, 0.4, size=(5000, 50)).astype(np.float32), np.ones(5000, dtype=bool))
+    x, _ = layer(torch.randint(4, 5000, (64, 20)), None)
+    assert 0.85 < float(x.std()) < 1.15  # pretrained values scaled to unit size, projection preserves it

@@ -48,6 +48,9 @@ class EmbeddingInput(nn.Module):
             self.proj: nn.Module = nn.Identity()
         elif projection == "linear":
             self.proj = nn.Linear(dim, d_model, bias=False)
+            # keep unit-scale inputs at unit scale (Linear's default init would shrink them to ~0.58, below
+            # the positional signal); std 1/sqrt(dim) preserves the variance
+            nn.init.normal_(self.proj.weight, std=dim ** -0.5)
         else:  # pad_truncate
             self.proj = _PadTruncate(dim, d_model)
 
