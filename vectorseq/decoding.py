@@ -39,7 +39,7 @@ def _length_norm(length: int, alpha: float) -> float:
     return ((5.0 + length) / 6.0) ** alpha if alpha else 1.0
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float = 1.5,
                   max_length_extra: int = 10) -> list[Hypothesis]:
     """Pick the most probable token at every step. Returns one hypothesis per sentence."""
@@ -80,7 +80,7 @@ def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float 
     return out  # type: ignore[return-value]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length_penalty: float = 1.0,
                 max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1) -> list[list[Hypothesis]]:
     """Batched beam search. Returns, per sentence, the ``n_best`` hypotheses, best first."""
@@ -156,7 +156,7 @@ def _batches_by_length(lengths: list[int], batch_size: int) -> list[list[int]]:
     return [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def translate_ids(model, src_ids: list[list[int]], *, beam_size: int = 5, length_penalty: float = 1.0,
                   max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1,
                   batch_size: int = 64, device: str | torch.device = "cpu") -> list[list[Hypothesis]]:

@@ -151,13 +151,19 @@ def param_groups(model: torch.nn.Module, cfg: Config) -> list[dict[str, Any]]:
     return [g for g in groups if g["params"]]
 
 
-def batch_loss(model: torch.nn.Module, batch: Batch, label_smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Summed label-smoothed loss and summed NLL over the real target tokens of a batch."""
+def batch_loss(model: torch.nn.Module, batch: Batch, label_smoothing: float,
+               need_nll: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Summed label-smoothed loss and (if ``need_nll``) summed NLL over the real target tokens of a batch.
+
+    Training passes ``need_nll=False``: the second cross-entropy over every logit costs ~6% of a step.
+    """
     logits = model(batch.src, batch.src_mask, batch.tgt_in)
     flat, gold = logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1)
     loss = F.cross_entropy(flat, gold, ignore_index=PAD_ID, label_smoothing=label_smoothing, reduction="sum")
     if label_smoothing == 0.0:
         return loss, loss.detach()
+    if not need_nll:
+        return loss, None
     with torch.no_grad():
         nll = F.cross_entropy(flat, gold, ignore_index=PAD_ID, reduction="sum")
     return loss, nll
@@ -412,7 +418,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                 sync = j == acc - 1 or dist.world == 1
                 with (contextlib.nullcontext() if sync else ddp_model.no_sync()), \
                         torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    loss, _ = batch_loss(ddp_model, batch, tc.label_smoothing)
+                    loss, _ = batch_loss(ddp_model, batch, tc.label_smoothing, need_nll=False)
                     # per-token loss of this batch, averaged over accumulated batches (DDP averages ranks)
                     (loss / (batch.n_tgt_tokens * acc)).backward()
                 loss_sum = loss_sum + loss.detach()  # stays on the device: no host sync per step

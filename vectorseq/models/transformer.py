@@ -50,7 +50,8 @@ class PositionalEncoding(nn.Module):
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
         end = offset + x.size(1)
         if end > self.table.size(0):  # grow for unusually long inputs instead of failing
-            self.table = sinusoidal_positions(2 * end, self.dim).to(self.table.device)
+            with torch.inference_mode(False):  # a normal tensor even when grown while decoding
+                self.table = sinusoidal_positions(2 * end, self.dim).to(self.table.device)
         return x + self.table[offset:end].to(x.dtype)
 
 
