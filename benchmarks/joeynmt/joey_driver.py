@@ -231,7 +231,7 @@ def cmd_convert(a: argparse.Namespace) -> dict:
     src_vocab, trg_vocab = build_vocab(args.data)
     assert src_vocab == trg_vocab
     model = build_model(args.model, src_vocab=src_vocab, trg_vocab=trg_vocab)
-    w = torch.load(a.weights)
+    w = torch.load(a.weights, weights_only=True)  # a plain dict of tensors: nothing else is unpickled
     vs_vocab = Path(a.vocab).read_text(encoding="utf-8").split("\n")[:-1]
     index = {t: i for i, t in enumerate(vs_vocab)}
     perm = torch.tensor([index[t] for t in trg_vocab._itos])  # pylint: disable=protected-access
