@@ -51,7 +51,7 @@ from .errors import VectorseqError
 from .evaluation import score
 from .models import build_model
 from .translator import CONFIG_FILE, WEIGHTS_FILE, Translator, load_vectorizers, resolve_device, save_vectorizers
-from .vectorizer import PAD_ID, TextVectorizer
+from .vectorizer import EOS_ID, PAD_ID, TextVectorizer
 
 LOG_FILE = "train_log.jsonl"
 LAST = "checkpoints/last"
@@ -182,7 +182,7 @@ def validate(model: torch.nn.Module, src_ids: list[np.ndarray], tgt_ids: list[np
         nll += float(n)
         ntok += b.n_tgt_tokens
     limit = cfg.training.valid_max_sentences or len(src_ids)
-    hyps = translate_ids(model, [list(s) + [3] for s in src_ids[:limit]], beam_size=1,
+    hyps = translate_ids(model, [list(s) + [EOS_ID] for s in src_ids[:limit]], beam_size=1,
                          max_length_ratio=cfg.decoding.max_length_ratio,
                          max_length_extra=cfg.decoding.max_length_extra, batch_size=128, device=device)
     texts = [tgt_vec.decode(h[0].tokens) for h in hyps]

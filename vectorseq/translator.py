@@ -22,7 +22,7 @@ from .checkpoint import load_weights, save_weights
 from .config import Config, load_config
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
-from .vectorizer import TextVectorizer
+from .vectorizer import EOS_ID, TextVectorizer
 
 CONFIG_FILE = "config.yaml"
 WEIGHTS_FILE = "model.safetensors"
@@ -106,7 +106,7 @@ class Translator:
             from .embeddings.extend import encode_sources
 
             return encode_sources(self, texts)
-        return [self.src_vectorizer.encode(t) + [3] for t in texts]  # EOS_ID = 3 ends every source
+        return [self.src_vectorizer.encode(t) + [EOS_ID] for t in texts]  # EOS ends every source
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,
