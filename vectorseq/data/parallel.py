@@ -423,14 +423,19 @@ def _read_pairs(
         if on_error == "skip":
             skipped[reason] = skipped.get(reason, 0) + 1
             continue
-        # Before raising a per-pair error, make sure the files are at least the same length: if they are
-        # not, the misalignment is the real problem and the likely cause of this one.
-        n_src = _count_remaining(src_lines) or s.number
-        n_tgt = _count_remaining(tgt_lines) or t.number
-        if n_src != n_tgt:
-            raise _mismatch_error(src_name, n_src, tgt_name, n_tgt)
-        raise DataError(message, src_name if side == "src" else tgt_name, s.number)
+        raise_pair_error(side, message, s.number, t.number, src_lines, tgt_lines, src_name, tgt_name)
     return ParallelCorpus(srcs, tgts, skipped, f"{src_name} + {tgt_name}")
+
+
+def raise_pair_error(side: str, message: str, src_number: int, tgt_number: int, src_lines, tgt_lines,
+                     src_name: str, tgt_name: str):
+    """Raise the DataError of a bad pair, unless the files differ in length: then the misalignment is the real
+    problem (and the likely cause of this one), so that is what is reported."""
+    n_src = _count_remaining(src_lines) or src_number
+    n_tgt = _count_remaining(tgt_lines) or tgt_number
+    if n_src != n_tgt:
+        raise _mismatch_error(src_name, n_src, tgt_name, n_tgt)
+    raise DataError(message, src_name if side == "src" else tgt_name, src_number)
 
 
 def read_tsv(

@@ -98,6 +98,7 @@ from vectorseq.data.parallel import (
     _count_remaining,
     _iter_lines,
     _mismatch_error,
+    raise_pair_error,
     _open_binary,
 )
 from vectorseq.errors import ConfigError, DataError, VectorseqError
@@ -209,12 +210,7 @@ class _PairReader:
                 if self.on_error == "skip":
                     self._skip(reason)
                     continue
-                # As read_parallel: a line-count mismatch is the likelier cause, report it first.
-                n_src = _count_remaining(src_lines) or s.number
-                n_tgt = _count_remaining(tgt_lines) or t.number
-                if n_src != n_tgt:
-                    raise _mismatch_error(src_name, n_src, tgt_name, n_tgt)
-                raise DataError(message, src_name if side == "src" else tgt_name, s.number)
+                raise_pair_error(side, message, s.number, t.number, src_lines, tgt_lines, src_name, tgt_name)
         finally:
             src_lines.close()
             tgt_lines.close()
