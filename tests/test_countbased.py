@@ -32,6 +32,7 @@ from vectorseq.embeddings.factory import OneHotInput, build_input_layer
 from vectorseq.errors import ConfigError
 from vectorseq.models import build_model
 from vectorseq.vectorizer import EOS_ID, PAD_ID, TextVectorizer
+from _fakes import FakeVocab
 
 COUNT_KINDS = ["bag", "token_features", "sentence_vector"]
 
@@ -54,17 +55,7 @@ CORPUS = [
 ]
 
 
-class _Vocab:
-    """Just enough of a vectorizer for building a model (no idf_)."""
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def vocabulary_size(self) -> int:
-        return self.n
-
-    def get_vocabulary(self) -> list[str]:
-        return [f"t{i}" for i in range(self.n)]
+_Vocab = FakeVocab
 
 
 def _cfg(model_type: str, src_input: str, **model):

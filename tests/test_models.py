@@ -11,19 +11,10 @@ from vectorseq.models import build_model
 from vectorseq.vectorizer import BOS_ID, EOS_ID
 
 import numpy as np
+from _fakes import FakeVocab
 
 
-class _Vocab:
-    """Just enough of a vectorizer for building a model."""
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def vocabulary_size(self) -> int:
-        return self.n
-
-    def get_vocabulary(self) -> list[str]:
-        return [f"t{i}" for i in range(self.n)]
+_Vocab = FakeVocab
 
 
 def _cfg(model_type: str, **model) -> object:
