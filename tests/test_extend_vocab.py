@@ -27,7 +27,7 @@ from vectorseq.embeddings.extend import (
     load_extension,
     oov_stats,
 )
-from vectorseq.embeddings.factory import EmbeddingInput, init_pretrained, prepare_pretrained
+from vectorseq.embeddings.factory import EmbeddingInput, prepare_pretrained
 from vectorseq.errors import VectorseqError
 from vectorseq.models import build_model
 from vectorseq.training import train
@@ -250,11 +250,12 @@ def _build_folder(tmp_path: Path, name: str, vectors: Path, policy: str, **over)
     tgt = src if vs.shared else TextVectorizer(split=vs.tgt.split, standardize=vs.tgt.standardize).adapt(
         splits["train"].tgt)
     built = prepare_pretrained(cfg.embeddings.src, src, cache_dir=False)
+    cfg.embeddings.src.dim = int(built.dim)  # the vectors' width is part of the model's shape
     if cfg.model.share_embeddings:
         cfg.embeddings.tgt.dim = cfg.embeddings.src.dim
     torch.manual_seed(0)
     model = build_model(cfg, src, tgt)
-    init_pretrained(model.src_input, cfg.embeddings.src, src, None, built)
+    model.src_input.fit([], src, built)
     d = tmp_path / name
     Translator(model, src, tgt, cfg).save(d)
     return d

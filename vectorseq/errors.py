@@ -6,6 +6,9 @@ shows the traceback. Messages name the file, the line (when there is one) and th
 """
 from __future__ import annotations
 
+import difflib
+from typing import Iterable
+
 
 class VectorseqError(Exception):
     """A mistake in the user's input, reported as one clear line."""
@@ -25,3 +28,9 @@ class DataError(VectorseqError):
         super().__init__(where + message)
         self.path = path
         self.line = line
+
+
+def did_you_mean(value: object, options: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The option closest to ``value`` (:mod:`difflib`), or None; every "did you mean" hint uses this."""
+    close = difflib.get_close_matches(str(value), list(options), n=1, cutoff=cutoff)
+    return close[0] if close else None

@@ -4,11 +4,13 @@
 - ``chrf``: sacreBLEU chrF;
 - ``bleu_lc``: lowercased, 13a-tokenized BLEU, the closest sacreBLEU variant to the lowercased tokenized
   multi-bleu numbers of the Multi30k literature.
-The same function scores validation during training, ``vectorseq evaluate`` and comparison reports.
+The same function scores validation during training, ``vectorseq evaluate`` and comparison reports;
+:func:`evaluate` translates a test split and scores it, once, for training, ``vectorseq compare`` and the CLI.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import time
+from typing import Any, Sequence
 
 from sacrebleu.metrics import BLEU, CHRF
 
@@ -28,3 +30,19 @@ def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
         "chrf_signature": str(chrf.get_signature()),
         "sentences": len(hyps),
     }
+
+
+def evaluate(translator: Any, src: Sequence[str], refs: Sequence[str], *, beam: int | None = None,
+             batch_size: int | None = None, samples: int = 5) -> tuple[dict[str, Any], list[str]]:
+    """Translate ``src`` with a :class:`~vectorseq.translator.Translator` and score it against ``refs``.
+
+    Returns the scores (with the beam size, the time taken and a few samples) and the hypotheses.
+    """
+    src, refs = list(src), list(refs)
+    t0 = time.time()
+    hyps = translator.translate(src, beam=beam, batch_size=batch_size)
+    dt = max(time.time() - t0, 1e-9)
+    result = {**score(hyps, refs), "beam_size": beam or translator.config.decoding.beam_size,
+              "seconds": round(dt, 2), "sentences_per_s": round(len(src) / dt, 1),
+              "samples": [{"src": s, "ref": r, "hyp": h} for s, r, h in list(zip(src, refs, hyps))[:samples]]}
+    return result, hyps

@@ -29,7 +29,6 @@ import math
 import os
 import random
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -45,8 +44,7 @@ from .config import Config, load_config
 from .data.batching import Batch, collate, make_batches
 from .data.streaming import StreamingDataset, lockstep, sample_pairs
 from .decoding import translate_ids
-from .embeddings.countbased import fit_idf
-from .embeddings.factory import EmbeddingInput, init_pretrained, prepare_pretrained
+from .embeddings.factory import prepare_pretrained
 from .errors import VectorseqError
 from .evaluation import score
 from .models import build_model
@@ -135,11 +133,10 @@ def param_groups(model: torch.nn.Module, cfg: Config) -> list[dict[str, Any]]:
     groups: list[dict[str, Any]] = []
     sides = [("src", model.src_input, cfg.embeddings.src), ("tgt", model.tgt_input, cfg.embeddings.tgt)]
     for name, layer, side in sides:
-        table = getattr(layer, "token_embedding", None)
-        if table is not None and id(table.weight) not in seen:
-            seen.add(id(table.weight))
-            groups.append({"params": [table.weight], "weight_decay": 0.0,
-                           "lr_mult": side.lr_multiplier, "name": f"embeddings.{name}"})
+        for g in layer.parameter_groups():
+            if id(g["params"][0]) not in seen:
+                seen.update(id(p) for p in g["params"])
+                groups.append({**g, "name": f"embeddings.{name}"})
     decay, no_decay = [], []
     for n, p in model.named_parameters():
         if id(p) in seen:
@@ -298,6 +295,9 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         built = {"src": prepare_pretrained(cfg.embeddings.src, src_vec)}
         if not cfg.model.share_embeddings:
             built["tgt"] = prepare_pretrained(cfg.embeddings.tgt, tgt_vec)
+        for name, b in built.items():
+            if b is not None:
+                cfg.embeddings.__dict__[name].dim = int(b.dim)
         if dist.main:
             cfg.save(out / CONFIG_FILE)  # now with the vectors' width, so loading never needs the file
     torch.manual_seed(tc.seed)
@@ -308,10 +308,9 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         if model.tgt_input is not model.src_input:
             sides.append(("tgt", model.tgt_input, cfg.embeddings.tgt, tgt_vec, train_tgt))
         for name, layer, side_cfg, vec, ids in sides:
-            counts = _token_counts(vec, ids)
-            rep = init_pretrained(layer, side_cfg, vec, counts, built.get(name))
-            fit_idf(layer, ids)  # count-based inputs: IDF from the training text, saved with the weights
+            rep = layer.fit(ids, vec, built.get(name))
             if rep is not None:
+                rep["source"] = str(side_cfg.vectors)
                 coverage[name] = rep
         if coverage and dist.main:
             (out / "coverage.json").write_text(json.dumps(coverage, indent=1))
@@ -320,10 +319,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                     f"{100 * rep.get('type_coverage', 0):.1f}% of types, {100 * rep.get('token_coverage', 0):.1f}% "
                     "of tokens")
     else:
-        for layer, side_cfg in ((model.src_input, cfg.embeddings.src), (model.tgt_input, cfg.embeddings.tgt)):
-            if isinstance(layer, EmbeddingInput):
-                layer.apply_policy(side_cfg.policy, ~layer.trainable_rows.clone()
-                                   if side_cfg.policy == "partial" else None)
+        for layer in (model.src_input, model.tgt_input):
+            layer.restore()
     stream = None
     if streaming:
         n_train = f"streaming {train_data.source if train_data is not None else 'the training files'}:"
@@ -343,9 +340,6 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
              "plateau_factor": 1.0, "elapsed_s": 0.0, "unfrozen": []}
     if resuming:
         state.update(load_training_state(last_dir, model, optimizer, device))
-    # policies are restored from trainable_rows; unfreezing that already happened stays applied
-    for name in state["unfrozen"]:
-        getattr(model, f"{name}_input").unfreeze()
     history = _read_history(out / LOG_FILE) if resuming else []
 
     ddp_model: torch.nn.Module = model
@@ -401,11 +395,10 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             updates = (mine[si * acc: (si + 1) * acc] for si in range(first, steps_in_epoch))
         for si, group in enumerate(updates, start=first):
             step = state["step"] + 1
-            for name, side in (("src", cfg.embeddings.src), ("tgt", cfg.embeddings.tgt)):
-                if side.unfreeze_after is not None and step > side.unfreeze_after and name not in state["unfrozen"]:
-                    getattr(model, f"{name}_input").unfreeze()
-                    state["unfrozen"].append(name)
-                    say(f"step {step}: embeddings.{name} unfrozen")
+            for name in ("src", "tgt"):
+                change = getattr(model, f"{name}_input").on_step(step)
+                if change:
+                    say(f"step {step}: embeddings.{name} {change}")
             factor = learning_rate_factor(step, tc) * state["plateau_factor"]
             for g in optimizer.param_groups:
                 g["lr"] = tc.lr * factor * g["lr_mult"]
@@ -542,14 +535,6 @@ def _is_better(record: dict, best: dict | None, metric: str) -> bool:
         return record["valid_bleu"] > best["valid_bleu"] or (
             record["valid_bleu"] == best["valid_bleu"] and record["valid_loss"] < best["valid_loss"])
     return record["valid_loss"] < best["valid_loss"]
-
-
-def _token_counts(vec: TextVectorizer, ids: list[np.ndarray]) -> dict[str, int]:
-    counts = Counter()
-    for a in ids:
-        counts.update(a.tolist())
-    vocab = vec.get_vocabulary()
-    return {vocab[i]: c for i, c in counts.items()}
 
 
 def _read_history(path: Path) -> list[dict[str, Any]]:

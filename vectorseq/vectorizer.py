@@ -718,6 +718,11 @@ class TextVectorizer:
             ids.append(EOS_ID)
         return ids
 
+    def encode_sources(self, texts: Iterable[str]) -> list[list[int]]:
+        """Model inputs for raw source texts: every source ends with :data:`EOS_ID` (the one place of that rule
+        for raw text; batches of stored ids get it from :func:`vectorseq.data.batching.collate`)."""
+        return self.encode_many(texts, add_eos=True)
+
     def encode_many(self, texts: Iterable[str], add_bos: bool = False, add_eos: bool = False) -> list[list[int]]:
         """:meth:`encode` for many texts at once (the fast path for big corpora): a list of id lists.
 

@@ -73,6 +73,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from .base import InputLayer
 
 PAD_ID = 0
 EOS_ID = 3
@@ -124,14 +125,15 @@ def compute_idf(train_ids: Iterable[Sequence[int] | np.ndarray], vocab_size: int
     return idf
 
 
-class _CountInput(nn.Module):
+class _CountInput(InputLayer):
     """Shared machinery: the token table, the IDF buffer and the per-sentence TF-IDF weights."""
 
     uses_positions = True
 
-    def __init__(self, vocab_size: int, d_model: int, idf: np.ndarray | Tensor | None = None):
-        super().__init__()
-        self.vocab_size, self.output_dim = vocab_size, d_model
+    def __init__(self, vocab_size: int, d_model: int, idf: np.ndarray | Tensor | None = None,
+                 policy: str = "learned", lr_multiplier: float = 1.0):
+        super().__init__(d_model, policy, lr_multiplier)
+        self.vocab_size = vocab_size
         self.token_embedding = nn.Embedding(vocab_size, d_model, padding_idx=PAD_ID)
         nn.init.normal_(self.token_embedding.weight, std=d_model ** -0.5)
         with torch.no_grad():
@@ -159,8 +161,11 @@ class _CountInput(nn.Module):
         self.set_idf(idf)
         return idf
 
-    def unfreeze(self) -> None:  # the trainer's `unfreeze_after` hook; every table here always learns
-        pass
+    def fit(self, train_ids: Sequence[np.ndarray], vectorizer: Any, pretrained: Any = None) -> dict | None:
+        """The IDF buffer from the training ids (no pretrained vectors or table policies here)."""
+        super().fit(train_ids, vectorizer, pretrained)
+        self.fit_idf(train_ids)
+        return None
 
     # ------------------------------------------------------------------------ TF-IDF of a batch
     def term_stats(self, ids: Tensor, mask: Tensor | None) -> TermStats:
@@ -205,8 +210,8 @@ class TokenFeaturesInput(_CountInput):
 
     uses_positions = True
 
-    def __init__(self, vocab_size: int, d_model: int, idf: np.ndarray | Tensor | None = None):
-        super().__init__(vocab_size, d_model, idf)
+    def __init__(self, vocab_size: int, d_model: int, idf: np.ndarray | Tensor | None = None, **kw: Any):
+        super().__init__(vocab_size, d_model, idf, **kw)
         self.n_features = 2
         self.proj = nn.Linear(d_model + self.n_features, d_model)
 
@@ -222,8 +227,8 @@ class SentenceVectorInput(_CountInput):
 
     uses_positions = True
 
-    def __init__(self, vocab_size: int, d_model: int, idf: np.ndarray | Tensor | None = None):
-        super().__init__(vocab_size, d_model, idf)
+    def __init__(self, vocab_size: int, d_model: int, idf: np.ndarray | Tensor | None = None, **kw: Any):
+        super().__init__(vocab_size, d_model, idf, **kw)
         # the linear map from the l2-normalised TF-IDF vector [V] to d_model; rows of std 1 give a slot of
         # unit-size entries, like the token inputs
         self.sentence_proj = nn.Parameter(torch.randn(vocab_size, d_model))
@@ -260,12 +265,12 @@ def _vectorizer_idf(vectorizer: Any, vocab_size: int) -> np.ndarray | None:
     return idf
 
 
-def build_count_input(kind: str, vectorizer: Any, d_model: int) -> nn.Module:
+def build_count_input(kind: str, vectorizer: Any, d_model: int, **kw: Any) -> InputLayer:
     """The count-based input layer ``kind`` (``bag``, ``token_features`` or ``sentence_vector``)."""
     if kind not in _KINDS:
         raise ConfigError(f"unknown count-based input {kind!r}; choose one of {', '.join(_KINDS)}")
     vocab = int(vectorizer.vocabulary_size())
-    return _KINDS[kind](vocab, d_model, idf=_vectorizer_idf(vectorizer, vocab))
+    return _KINDS[kind](vocab, d_model, idf=_vectorizer_idf(vectorizer, vocab), **kw)
 
 
 def fit_idf(layer: nn.Module, train_ids: Iterable[Sequence[int] | np.ndarray]) -> np.ndarray | None:

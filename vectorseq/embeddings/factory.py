@@ -1,40 +1,41 @@
 """The embedding factory: how token ids become the vectors a model reads.
 
-Models never build their own embedding tables; they receive an *input layer* from
-:func:`build_input_layer`, so a new way of vectorizing (pretrained vectors, count-based features) never
-changes model code. Every input layer has the same interface:
+:func:`build_input_layer` turns one side's ``embeddings`` config into an :class:`InputLayer`
+(:mod:`vectorseq.embeddings.base` states the interface every layer offers): a learned or pretrained table
+(:class:`EmbeddingInput`), a linear layer over one-hot vectors (:class:`OneHotInput`), or a count-based input
+(:mod:`vectorseq.embeddings.countbased`).
 
-- ``forward(ids [B, T], mask [B, T] or None) -> (x [B, T', d_model], mask [B, T'] or None)``;
-- ``uses_positions``: whether the model should add positional information (False for a bag of words);
-- ``token_embedding``: the ``nn.Embedding`` the decoder's output layer may tie to (or None);
-- ``output_dim``: always d_model.
-
-Training policies for a table (``learned``, ``frozen``, ``finetune``, ``partial``, ``unfreeze_after``) are
-applied here too: ``partial`` keeps the rows that came from pretrained vectors frozen with a gradient mask
+Training policies for a table (``learned``, ``frozen``, ``finetune``, ``partial``, ``unfreeze_after``) live in
+the table's layer: ``partial`` keeps the rows that came from pretrained vectors frozen with a gradient mask
 (a persistent boolean buffer, so it survives save/load and resume), while the other rows learn.
 """
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections import Counter
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from .base import InputLayer
+from .pretrained import PretrainedMatrix, build_matrix, coverage_report
+from .countbased import build_count_input
 
 
-class EmbeddingInput(nn.Module):
+class EmbeddingInput(InputLayer):
     """A token embedding table (learned or pretrained), scaled to unit size, projected to d_model if needed."""
 
     uses_positions = True
 
     def __init__(self, vocab_size: int, d_model: int, dim: int | None = None, scale: float | None = None,
-                 projection: str = "linear"):
-        super().__init__()
+                 projection: str = "linear", policy: str = "learned", lr_multiplier: float = 1.0,
+                 unfreeze_after: int | None = None):
+        super().__init__(d_model, policy, lr_multiplier)
+        self.unfreeze_after = unfreeze_after
         dim = dim or d_model
-        self.output_dim = d_model
         self.token_embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
         nn.init.normal_(self.token_embedding.weight, std=dim ** -0.5)
         with torch.no_grad():
@@ -44,6 +45,7 @@ class EmbeddingInput(nn.Module):
         self.register_buffer("scale", torch.tensor(scale if scale is not None else math.sqrt(dim)))
         self.register_buffer("trainable_rows", torch.ones(vocab_size, dtype=torch.bool))
         self._mask_hook = None
+        self._unfrozen = False
         if dim == d_model:
             self.proj: nn.Module = nn.Identity()
         elif projection == "linear":
@@ -56,6 +58,32 @@ class EmbeddingInput(nn.Module):
 
     def forward(self, ids: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
         return self.proj(self.token_embedding(ids) * self.scale), mask
+
+    # -------------------------------------------------------------- the InputLayer interface
+    def fit(self, train_ids: Sequence[np.ndarray], vectorizer: Any, pretrained: Any = None) -> dict | None:
+        """Fill the table from a prepared pretrained matrix (if any) and apply the policy; return the
+        coverage report of the vectors (or None)."""
+        report = rows = None
+        if pretrained is not None:
+            self.load_pretrained(pretrained.matrix, pretrained.pretrained_mask)
+            rows = torch.from_numpy(np.asarray(pretrained.pretrained_mask, dtype=bool))
+            report = coverage_report(vectorizer.get_vocabulary(), pretrained, token_counts(vectorizer, train_ids))
+            report["policy"] = self.policy
+        elif self.policy == "partial":
+            raise ConfigError("embeddings policy 'partial' needs `vectors:` (a pretrained vectors file)")
+        self.apply_policy(self.policy, rows)
+        return report
+
+    def restore(self) -> None:
+        """After loading a checkpoint: the policy again, with the partial mask from ``trainable_rows``."""
+        self.apply_policy(self.policy, ~self.trainable_rows.clone() if self.policy == "partial" else None)
+
+    def on_step(self, step: int) -> str | None:
+        """``unfreeze_after``: from update ``unfreeze_after + 1`` on, every row learns."""
+        if self.unfreeze_after is None or step <= self.unfreeze_after or self._unfrozen:
+            return None
+        self.unfreeze()
+        return "unfrozen"
 
     # -------------------------------------------------------------- pretrained vectors and policies
     def load_pretrained(self, matrix: np.ndarray, pretrained_rows: np.ndarray) -> None:
@@ -92,6 +120,7 @@ class EmbeddingInput(nn.Module):
     def unfreeze(self) -> None:
         self.token_embedding.weight.requires_grad_(True)
         self.trainable_rows.fill_(True)
+        self._unfrozen = True
 
     def _install_hook(self) -> None:
         """Mask the table's gradient row by row (partial); a frozen table needs no hook."""
@@ -101,10 +130,6 @@ class EmbeddingInput(nn.Module):
                     return grad
                 return grad * self.trainable_rows[:, None].to(grad.dtype)
             self._mask_hook = self.token_embedding.weight.register_hook(hook)
-
-    @property
-    def is_frozen(self) -> bool:
-        return not self.token_embedding.weight.requires_grad or not bool(self.trainable_rows.any())
 
 
 class _PadTruncate(nn.Module):
@@ -120,7 +145,7 @@ class _PadTruncate(nn.Module):
         return nn.functional.pad(x, (0, self.d_model - self.dim))
 
 
-class OneHotInput(nn.Module):
+class OneHotInput(InputLayer):
     """No embedding table: a linear layer over one-hot vectors (the seed's 'one-hot' encoding).
 
     Mathematically a one-hot vector times a weight matrix selects a row, so this computes the product
@@ -129,10 +154,10 @@ class OneHotInput(nn.Module):
     """
 
     uses_positions = True
-    token_embedding = None
 
-    def __init__(self, vocab_size: int, d_model: int, max_batch_tokens: int = 8192, limit_gb: float = 2.0):
-        super().__init__()
+    def __init__(self, vocab_size: int, d_model: int, max_batch_tokens: int = 8192, limit_gb: float = 2.0,
+                 policy: str = "learned"):
+        super().__init__(d_model, policy)
         need = vocab_size * max_batch_tokens * 4 / 1e9
         if need > limit_gb:
             raise ConfigError(
@@ -140,7 +165,7 @@ class OneHotInput(nn.Module):
                 f"batch of {max_batch_tokens} tokens (limit {limit_gb} GB); lower vectorizer max_tokens or "
                 "training.batch_tokens, or use input: embedding"
             )
-        self.vocab_size, self.output_dim = vocab_size, d_model
+        self.vocab_size = vocab_size
         self.linear = nn.Linear(vocab_size, d_model, bias=False)
         nn.init.normal_(self.linear.weight, std=1.0)
 
@@ -149,64 +174,44 @@ class OneHotInput(nn.Module):
         return self.linear(onehot), mask
 
 
-def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tokens: int = 4096,
-                      shared_with: nn.Module | None = None) -> nn.Module:
+def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tokens: int = 4096) -> InputLayer:
     """Build the input layer of one side from its ``embeddings.src``/``embeddings.tgt`` config.
 
-    ``shared_with``: reuse this input layer (encoder and decoder share one table).
-    Pretrained vectors are *not* read here; see :func:`init_pretrained` (called only when training starts,
-    so loading a model folder never touches the vectors file).
+    Pretrained vectors are *not* read here; see :func:`prepare_pretrained` and :meth:`InputLayer.fit` (called
+    only when training starts, so loading a model folder never touches the vectors file). The vectors' width
+    is read from ``side_cfg.dim``, which the trainer records in the config before the model is built.
     """
-    if shared_with is not None:
-        return shared_with
     vocab = vectorizer.vocabulary_size()
     kind = side_cfg.input
     if kind == "embedding":
-        # the vectors' width is recorded in the config by prepare_pretrained() before the model is built
         return EmbeddingInput(vocab, d_model, dim=side_cfg.dim if side_cfg.vectors else None,
-                              projection=side_cfg.projection)
+                              projection=side_cfg.projection, policy=side_cfg.policy,
+                              lr_multiplier=side_cfg.lr_multiplier, unfreeze_after=side_cfg.unfreeze_after)
     if kind == "one_hot":
-        return OneHotInput(vocab, d_model, max_batch_tokens=batch_tokens)
+        return OneHotInput(vocab, d_model, max_batch_tokens=batch_tokens, policy=side_cfg.policy)
     if kind in ("bag", "token_features", "sentence_vector"):
-        from .countbased import build_count_input
-
-        return build_count_input(kind, vectorizer, d_model)
+        return build_count_input(kind, vectorizer, d_model, policy=side_cfg.policy,
+                                 lr_multiplier=side_cfg.lr_multiplier)
     raise ConfigError(f"unknown embeddings input {kind!r}")
 
 
-def prepare_pretrained(side_cfg: Any, vectorizer: Any, cache_dir: str | None = None) -> Any:
-    """Build the pretrained matrix of one side (cached on disk) and record its width in the config."""
+def prepare_pretrained(side_cfg: Any, vectorizer: Any, cache_dir: str | None = None) -> PretrainedMatrix | None:
+    """Build the pretrained matrix of one side (cached on disk), or None when the side has no vectors.
+
+    Its width (``.dim``) is part of the model's shape: the caller records it as ``side_cfg.dim``.
+    """
     if not side_cfg.vectors:
         return None
     if side_cfg.input != "embedding":
         raise ConfigError(f"embeddings: vectors need input: embedding, not {side_cfg.input!r}")
-    from .pretrained import build_matrix
-
-    built = build_matrix(side_cfg.vectors, vectorizer.get_vocabulary(), on_error=side_cfg.on_error,
-                         cache_dir=cache_dir)
-    side_cfg.dim = int(built.dim)
-    return built
+    return build_matrix(side_cfg.vectors, vectorizer.get_vocabulary(), on_error=side_cfg.on_error,
+                        cache_dir=cache_dir)
 
 
-def init_pretrained(layer: nn.Module, side_cfg: Any, vectorizer: Any, token_counts: dict | None = None,
-                    built: Any = None) -> dict | None:
-    """Fill the table from a prepared matrix, apply the policy; return the coverage report (or None)."""
-    if not isinstance(layer, EmbeddingInput):
-        if side_cfg.vectors or side_cfg.policy != "learned":
-            raise ConfigError(f"embeddings: vectors and policy {side_cfg.policy!r} need input: embedding, "
-                              f"not {side_cfg.input!r}")
-        return None
-    report = None
-    rows = None
-    if built is not None:
-        from .pretrained import coverage_report
-
-        layer.load_pretrained(built.matrix, built.pretrained_mask)
-        rows = torch.from_numpy(np.asarray(built.pretrained_mask, dtype=bool))
-        report = coverage_report(vectorizer.get_vocabulary(), built, token_counts or {})
-        report["source"] = str(side_cfg.vectors)
-        report["policy"] = side_cfg.policy
-    elif side_cfg.policy == "partial":
-        raise ConfigError("embeddings policy 'partial' needs `vectors:` (a pretrained vectors file)")
-    layer.apply_policy(side_cfg.policy, rows)
-    return report
+def token_counts(vectorizer: Any, ids: Sequence[np.ndarray]) -> dict[str, int]:
+    """How often each vocabulary entry occurs in the encoded training text (for coverage reports)."""
+    counts: Counter = Counter()
+    for a in ids:
+        counts.update(np.asarray(a).tolist())
+    vocab = vectorizer.get_vocabulary()
+    return {vocab[i]: c for i, c in counts.items()}

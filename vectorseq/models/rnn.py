@@ -81,7 +81,7 @@ class RNNSeq2Seq(Seq2Seq):
         self.attn = BahdanauAttention(d_model) if attention == "bahdanau" else LuongAttention(d_model)
         self.combine = nn.Linear(2 * d_model, d_model)
         self.drop = nn.Dropout(dropout)
-        self.output = OutputLayer(d_model, vocab_size, tgt_input.token_embedding if tie_embeddings else None)
+        self.output = OutputLayer(d_model, vocab_size, tgt_input.output_table if tie_embeddings else None)
 
     # ------------------------------------------------------------------ encoder
     def encode(self, src: Tensor, src_mask: Tensor) -> EncoderOutput:

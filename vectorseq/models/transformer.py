@@ -158,7 +158,7 @@ class TransformerSeq2Seq(Seq2Seq):
         self.decoder = nn.ModuleList(
             DecoderLayer(d_model, heads, ff_size, dropout, attention_dropout) for _ in range(decoder_layers))
         self.enc_norm, self.dec_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.output = OutputLayer(d_model, vocab_size, tgt_input.token_embedding if tie_embeddings else None)
+        self.output = OutputLayer(d_model, vocab_size, tgt_input.output_table if tie_embeddings else None)
 
     # ------------------------------------------------------------------ encoder
     def encode(self, src: Tensor, src_mask: Tensor) -> EncoderOutput:

@@ -1,0 +1,55 @@
+"""The model folder: every file name in one place, and the vectorizers' save/load.
+
+A model folder is self-contained: raw text in, raw text out, from JSON/YAML and safetensors only (nothing is
+ever unpickled)::
+
+    MODEL_DIR/
+      config.yaml              the validated config (with the pretrained vectors' width, so loading never
+                               needs the vectors file)
+      vectorizer_shared/       or vectorizer_src/ + vectorizer_tgt/: vectorizer.json (+ sentencepiece.model)
+      model.safetensors        the best validation step's weights
+      train_log.jsonl          one JSON line per validation
+      metrics.json             written when training has finished (final and test scores)
+      coverage.json            pretrained vectors' coverage of the vocabulary (when vectors are used)
+      training_curve.png       losses and validation BLEU
+      checkpoints/last/        everything resume needs (weights, optimizer, counters, RNG states)
+      extension/               optional: frozen pretrained vectors for source words outside the vocabulary
+      test_hypotheses.txt      optional: the test split's translations (written by `vectorseq compare`)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .vectorizer import TextVectorizer
+
+CONFIG_FILE = "config.yaml"
+WEIGHTS_FILE = "model.safetensors"
+LOG_FILE = "train_log.jsonl"
+METRICS_FILE = "metrics.json"
+COVERAGE_FILE = "coverage.json"
+CURVE_FILE = "training_curve.png"
+LAST_CHECKPOINT = "checkpoints/last"
+EXTENSION_DIR = "extension"
+HYPOTHESES_FILE = "test_hypotheses.txt"
+VECTORIZER_DIRS = ("vectorizer_shared", "vectorizer_src", "vectorizer_tgt")
+
+
+def vectorizer_dirs(model_dir: Path, shared: bool) -> tuple[Path, Path]:
+    """The source and target vectorizer folders (the same folder when the vocabulary is shared)."""
+    model_dir = Path(model_dir)
+    if shared:
+        return model_dir / "vectorizer_shared", model_dir / "vectorizer_shared"
+    return model_dir / "vectorizer_src", model_dir / "vectorizer_tgt"
+
+
+def save_vectorizers(model_dir: Path, src: TextVectorizer, tgt: TextVectorizer, shared: bool) -> None:
+    s, t = vectorizer_dirs(model_dir, shared)
+    src.save(s)
+    if not shared:
+        tgt.save(t)
+
+
+def load_vectorizers(model_dir: Path, shared: bool) -> tuple[TextVectorizer, TextVectorizer]:
+    s, t = vectorizer_dirs(model_dir, shared)
+    src = TextVectorizer.load(s)
+    return src, (src if shared else TextVectorizer.load(t))
