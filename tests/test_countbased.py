@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from vectorseq.checkpoint import load_weights, save_weights
+from vectorseq.modelfolder import load_weights, save_weights
 from vectorseq.config import config_from_dict
 from vectorseq.data.batching import collate, make_batches
 from vectorseq.decoding import greedy_search

@@ -1,6 +1,6 @@
 """Weights and training state on disk as safetensors + JSON. Nothing is ever pickled or unpickled.
 
-- :func:`save_weights` / :func:`load_weights`: model parameters and buffers (tied and shared tables are
+- the weights themselves are written with :func:`vectorseq.modelfolder.save_weights` (tied and shared tables
   stored once, through ``safetensors.torch.save_model``).
 - :func:`save_training_state` / :func:`load_training_state`: what resume needs beyond the weights: the
   optimizer's tensors (safetensors) and its hyper-parameters, the step/epoch counters and every RNG state
@@ -19,22 +19,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, load_model, save_file, save_model
+from safetensors.torch import load_file, save_file
 
-
-def save_weights(model: torch.nn.Module, path: str | Path) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    save_model(model, str(tmp))
-    os.replace(tmp, path)
-
-
-def load_weights(model: torch.nn.Module, path: str | Path, device: str | torch.device = "cpu") -> None:
-    missing, unexpected = load_model(model, str(path), strict=False, device=str(device))
-    # buffers that are recomputed (positional tables) are non-persistent and never listed here
-    if unexpected or missing:
-        raise RuntimeError(f"{path}: weights do not match the model (missing {sorted(missing)[:5]}, "
-                           f"unexpected {sorted(unexpected)[:5]}); was it trained with another config?")
+from .modelfolder import load_weights, save_weights
 
 
 def _rng_state() -> tuple[dict, dict[str, torch.Tensor]]:

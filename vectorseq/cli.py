@@ -143,7 +143,7 @@ def cmd_embeddings_train(a: argparse.Namespace) -> int:
     # by default, tokenize like a word-level model would (see `embeddings inspect`)
     tokenizer = TextVectorizer(standardize=a.standardize, split=a.split, vocabulary=["x"])
     if a.model_dir:
-        from .translator import load_vectorizers
+        from .modelfolder import load_vectorizers
         from .config import load_config
 
         cfg = load_config(Path(a.model_dir) / "config.yaml")

@@ -80,7 +80,7 @@ class CT2Translator:
             raise VectorseqError("CT2Translator needs the ctranslate2 package: pip install 'vectorseq[ctranslate2]'"
                                  ) from None
         from .config import load_config
-        from .translator import CONFIG_FILE, load_vectorizers
+        from .modelfolder import CONFIG_FILE, load_vectorizers
 
         d = Path(export_dir)
         if not (d / "model.bin").is_file() or not (d / CONFIG_FILE).is_file():

@@ -262,7 +262,8 @@ def export_model(model_dir: str | Path, output_dir: str | Path, format: str = "c
         raise VectorseqError(f"export: max_positions must be an integer >= 16, got {max_positions!r}")
 
     from .config import load_config
-    from .translator import CONFIG_FILE, Translator, vectorizer_dirs
+    from .modelfolder import CONFIG_FILE, vectorizer_dirs
+    from .translator import Translator
 
     src_dir = Path(model_dir)
     if not (src_dir / CONFIG_FILE).is_file():

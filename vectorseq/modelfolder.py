@@ -18,7 +18,11 @@ ever unpickled)::
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import torch
+from safetensors.torch import load_model, save_model
 
 from .vectorizer import TextVectorizer
 
@@ -53,3 +57,19 @@ def load_vectorizers(model_dir: Path, shared: bool) -> tuple[TextVectorizer, Tex
     s, t = vectorizer_dirs(model_dir, shared)
     src = TextVectorizer.load(s)
     return src, (src if shared else TextVectorizer.load(t))
+
+
+def save_weights(model: torch.nn.Module, path: str | Path) -> None:
+    """Parameters and persistent buffers as safetensors, written to a temporary name and renamed into place."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    save_model(model, str(tmp))
+    os.replace(tmp, path)
+
+
+def load_weights(model: torch.nn.Module, path: str | Path, device: str | torch.device = "cpu") -> None:
+    missing, unexpected = load_model(model, str(path), strict=False, device=str(device))
+    # buffers that are recomputed (positional tables) are non-persistent and never listed here
+    if unexpected or missing:
+        raise RuntimeError(f"{path}: weights do not match the model (missing {sorted(missing)[:5]}, "
+                           f"unexpected {sorted(unexpected)[:5]}); was it trained with another config?")

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .checkpoint import load_training_state, load_weights, save_training_state, save_weights
+from .checkpoint import load_training_state, save_training_state
 from .config import Config, load_config
 from .data.batching import Batch, collate, make_batches
 from .data.streaming import StreamingDataset, lockstep, sample_pairs
@@ -48,11 +48,11 @@ from .embeddings.factory import prepare_pretrained
 from .errors import VectorseqError
 from .evaluation import score
 from .models import build_model
-from .translator import CONFIG_FILE, WEIGHTS_FILE, Translator, load_vectorizers, resolve_device, save_vectorizers
+from .modelfolder import (CONFIG_FILE, COVERAGE_FILE, CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE,
+                          load_vectorizers, load_weights, save_vectorizers, save_weights)
+from .translator import Translator, resolve_device
 from .vectorizer import EOS_ID, PAD_ID, TextVectorizer
 
-LOG_FILE = "train_log.jsonl"
-LAST = "checkpoints/last"
 
 
 @dataclass
@@ -240,7 +240,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     np.random.seed(tc.seed)
     torch.manual_seed(tc.seed)
 
-    last_dir = out / LAST
+    last_dir = out / LAST_CHECKPOINT
     resuming = tc.resume and (last_dir / "state.json").is_file()
     if dist.main:
         out.mkdir(parents=True, exist_ok=True)
@@ -313,7 +313,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                 rep["source"] = str(side_cfg.vectors)
                 coverage[name] = rep
         if coverage and dist.main:
-            (out / "coverage.json").write_text(json.dumps(coverage, indent=1))
+            (out / COVERAGE_FILE).write_text(json.dumps(coverage, indent=1))
             for name, rep in coverage.items():
                 say(f"embeddings.{name}: {cfg.embeddings.__dict__[name].vectors} covers "
                     f"{100 * rep.get('type_coverage', 0):.1f}% of types, {100 * rep.get('token_coverage', 0):.1f}% "
@@ -465,7 +465,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         metrics["coverage"] = {k: {m: v.get(m) for m in ("type_coverage", "token_coverage")}
                                for k, v in coverage.items()}
     if dist.main:
-        plot_curve(history, out / "training_curve.png", cfg.name)
+        plot_curve(history, out / CURVE_FILE, cfg.name)
         test = splits.get("test")
         if evaluate_test and test is not None and len(test):
             load_weights(model, out / WEIGHTS_FILE, device)
@@ -477,7 +477,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                                "sentences_per_s": round(len(hyps) / dt, 1)}
             metrics["test_samples"] = [{"src": s, "ref": r, "hyp": h}
                                        for s, r, h in list(zip(test.src, test.tgt, hyps))[:5]]
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
+        (out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
     dist.barrier()
     return TrainResult(out, state["step"], state["epoch"], elapsed, state["best"] or {}, metrics, history)
 
@@ -515,7 +515,7 @@ def _validate_and_save(dist: Dist, model, optimizer, cfg: Config, out: Path, sta
     stop_reason = dist.broadcast(stop_reason)
     state.update(dist.broadcast({k: state[k] for k in ("best", "bad_validations", "plateau_factor")}))
     if dist.main:
-        save_training_state(out / LAST, model, optimizer, state)
+        save_training_state(out / LAST_CHECKPOINT, model, optimizer, state)
         record["validation_s"] = round(time.time() - window, 1)
         with open(out / LOG_FILE, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")

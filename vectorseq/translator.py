@@ -12,40 +12,16 @@ embedding matrix is part of the weights.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
-from .checkpoint import load_weights, save_weights
 from .config import Config, load_config
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
+from .modelfolder import CONFIG_FILE, WEIGHTS_FILE, load_vectorizers, load_weights, save_vectorizers, save_weights
 from .vectorizer import EOS_ID, TextVectorizer
-
-CONFIG_FILE = "config.yaml"
-WEIGHTS_FILE = "model.safetensors"
-
-
-def vectorizer_dirs(model_dir: Path, shared: bool) -> tuple[Path, Path]:
-    if shared:
-        return model_dir / "vectorizer_shared", model_dir / "vectorizer_shared"
-    return model_dir / "vectorizer_src", model_dir / "vectorizer_tgt"
-
-
-def save_vectorizers(model_dir: Path, src: TextVectorizer, tgt: TextVectorizer, shared: bool) -> None:
-    s, t = vectorizer_dirs(model_dir, shared)
-    src.save(s)
-    if not shared:
-        tgt.save(t)
-
-
-def load_vectorizers(model_dir: Path, shared: bool) -> tuple[TextVectorizer, TextVectorizer]:
-    s, t = vectorizer_dirs(model_dir, shared)
-    src = TextVectorizer.load(s)
-    return src, (src if shared else TextVectorizer.load(t))
-
 
 def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
@@ -131,8 +107,3 @@ class Translator:
         decode = self.tgt_vectorizer.decode
         out = [decode(h[0].tokens) if n_best == 1 else [decode(x.tokens) for x in h] for h in hyps]
         return out[0] if single else out
-
-    @staticmethod
-    def read_metrics(model_dir: str | Path) -> dict:
-        p = Path(model_dir) / "metrics.json"
-        return json.loads(p.read_text()) if p.is_file() else {}
