@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from vectorseq.engines import CT2Translator
+    from vectorseq.export import CT2Translator
     from vectorseq.export import export_model
     from vectorseq.translator import Translator
 

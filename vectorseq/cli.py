@@ -42,7 +42,7 @@ def _load_translator(a: argparse.Namespace) -> Any:
     if a.engine == "ctranslate2":
         if extend:
             raise VectorseqError("--extend-vocab needs the pytorch engine (a model folder), not --engine ctranslate2")
-        from .engines import CT2Translator
+        from .export import CT2Translator
 
         return CT2Translator.load(a.model_dir, device=a.device, compute_type=a.compute_type)
     from .translator import Translator

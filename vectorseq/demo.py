@@ -14,21 +14,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .data.synthetic import describe
+import yaml
 
-#: The base config of every demo run (small Transformer, built-in English -> German corpus).
-BASE: dict[str, Any] = {
-    "name": "demo",
-    "data": {"dataset": "builtin", "tgt_lang": "de", "builtin": {"n_train": 12000, "n_val": 200, "n_test": 300,
-                                                                 "seed": 0}},
-    "vectorizer": {"shared": True, "src": {"standardize": "none", "split": "sentencepiece", "max_tokens": 1000}},
-    # small and quick to learn: many small updates beat few large ones in a one-minute budget
-    "model": {"type": "transformer", "d_model": 64, "ff_size": 256, "heads": 4, "encoder_layers": 2,
-              "decoder_layers": 2, "dropout": 0.1, "tie_embeddings": True, "share_embeddings": True},
-    "training": {"batch_tokens": 1200, "lr": 0.004, "warmup_steps": 100, "valid_every": 100,
-                 "valid_max_sentences": 100, "threads": 1},
-    "decoding": {"beam_size": 5, "batch_size": 100},
-}
+from .compare import read_results, run_experiment
+from .data.synthetic import describe
+from .errors import VectorseqError
+from .modelfolder import HYPOTHESES_FILE
+
+#: The base config of every demo run (small Transformer, built-in English -> German corpus): the same file a
+#: user trains with (`vectorseq train configs/demo.yaml`), so the demo and the docs cannot drift apart.
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
+
+
+def base_config() -> dict[str, Any]:
+    """The demo's config as a plain mapping (validated later, by the experiment runner)."""
+    if not DEMO_CONFIG.is_file():
+        raise VectorseqError(f"{DEMO_CONFIG}: the demo's config is missing; run the demo from a checkout of "
+                             "vectorseq (installed with `bash scripts/setup.sh`)")
+    return yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+
 
 #: Strategies compared by the demo: only the vectorizer changes.
 STRATEGIES: dict[str, dict[str, Any]] = {
@@ -39,7 +43,7 @@ STRATEGIES: dict[str, dict[str, Any]] = {
 
 
 def experiment(minutes_per_run: float = 1.1, quick: bool = False) -> dict[str, Any]:
-    base = copy.deepcopy(BASE)
+    base = base_config()
     budget: dict[str, Any] = {"max_minutes": minutes_per_run}
     if quick:  # a smoke test of the whole pipeline, not a meaningful comparison
         base["data"]["builtin"].update(n_train=600, n_val=40, n_test=40)
@@ -52,8 +56,6 @@ def experiment(minutes_per_run: float = 1.1, quick: bool = False) -> dict[str, A
 
 def run_demo(output_dir: str | Path = "runs/demo", quick: bool = False, progress: bool = True,
              minutes_per_run: float = 1.1) -> Path:
-    from .compare import run_experiment
-
     t0 = time.time()
     print("vectorseq demo: how should text be turned into vectors for a seq2seq model?")
     print(describe("de").strip().split(". ")[0] + ".")
@@ -67,8 +69,6 @@ def run_demo(output_dir: str | Path = "runs/demo", quick: bool = False, progress
 
 def _print_samples(out: Path, n: int = 4) -> None:
     """Side-by-side test translations of every strategy, and how to use the best model folder."""
-    from .compare import read_results
-
     rows = [r for r in read_results(out / "results.jsonl") if r.get("status") == "ok"]
     src_file, ref_file = out / "test.src.txt", out / "test.ref.txt"
     if not rows or not src_file.is_file():
@@ -77,7 +77,7 @@ def _print_samples(out: Path, n: int = 4) -> None:
     ref = ref_file.read_text(encoding="utf-8").splitlines()
     hyps = {}
     for r in rows:
-        h = out / r["model_dir"] / "hyps.txt"
+        h = out / r["model_dir"] / HYPOTHESES_FILE
         if h.is_file():
             hyps[r["strategy"]] = h.read_text(encoding="utf-8").splitlines()
     print("\nsample test translations:")

@@ -54,7 +54,7 @@ class EmbeddingInput(InputLayer):
             # the positional signal); std 1/sqrt(dim) preserves the variance
             nn.init.normal_(self.proj.weight, std=dim ** -0.5)
         else:  # pad_truncate
-            self.proj = _PadTruncate(dim, d_model)
+            self.proj = PadTruncate(dim, d_model)
 
     def forward(self, ids: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
         return self.proj(self.token_embedding(ids) * self.scale), mask
@@ -132,7 +132,7 @@ class EmbeddingInput(InputLayer):
             self._mask_hook = self.token_embedding.weight.register_hook(hook)
 
 
-class _PadTruncate(nn.Module):
+class PadTruncate(nn.Module):
     """Fit vectors of width ``dim`` to ``d_model`` by zero-padding or cutting (no parameters)."""
 
     def __init__(self, dim: int, d_model: int):

@@ -13,7 +13,7 @@ ctranslate2 = pytest.importorskip("ctranslate2")
 from vectorseq.config import config_from_dict  # noqa: E402
 from vectorseq.data.batching import collate, make_batches  # noqa: E402
 from vectorseq.embeddings.factory import EmbeddingInput, OneHotInput  # noqa: E402
-from vectorseq.engines import CT2Translator  # noqa: E402
+from vectorseq.export import CT2Translator  # noqa: E402
 from vectorseq.errors import VectorseqError  # noqa: E402
 from vectorseq.export import EXPORT_FILE, build_ctranslate2_spec, export_model  # noqa: E402
 from vectorseq.models import build_model  # noqa: E402

@@ -1,8 +1,8 @@
-"""Other inference engines behind the :class:`~vectorseq.translator.Translator` API.
+"""CTranslate2 as an inference engine behind the :class:`~vectorseq.translator.Translator` API.
 
 :class:`CT2Translator` runs a folder written by :func:`vectorseq.export.export_model` with CTranslate2:
 
-    >>> from vectorseq.engines import CT2Translator
+    >>> from vectorseq.export import CT2Translator
     >>> t = CT2Translator.load("runs/demo-ct2", compute_type="int8")
     >>> t.translate(["two thousand and forty-one"], beam=5)
     ['zweitausendeinundvierzig']
@@ -38,10 +38,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import VectorseqError
-from .vectorizer import EOS_ID
+from ..config import load_config
+from ..errors import VectorseqError
+from ..modelfolder import CONFIG_FILE, WEIGHTS_FILE, load_vectorizers
 
-EXPORT_FILE = "vectorseq_export.json"
+from .ctranslate2 import EXPORT_FILE, require_ctranslate2
 
 
 def _vocab_file(d: Path, side: str) -> Path:
@@ -74,18 +75,11 @@ class CT2Translator:
         ``compute_type``: ``default`` (the exported weight type), ``int8``, ``int8_float32``, ``float32``, ...
         ``intra_threads``: threads per translation (0 = CTranslate2's default).
         """
-        try:
-            import ctranslate2
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise VectorseqError("CT2Translator needs the ctranslate2 package: pip install 'vectorseq[ctranslate2]'"
-                                 ) from None
-        from .config import load_config
-        from .modelfolder import CONFIG_FILE, load_vectorizers
-
+        ctranslate2 = require_ctranslate2()
         d = Path(export_dir)
         if not (d / "model.bin").is_file() or not (d / CONFIG_FILE).is_file():
             hint = (" (this is a PyTorch model folder: export it first with `vectorseq export DIR -o OUT`)"
-                    if (d / "model.safetensors").is_file() else "")
+                    if (d / WEIGHTS_FILE).is_file() else "")
             raise VectorseqError(f"{d}: not a CTranslate2 export of a vectorseq model (needs model.bin and "
                                  f"{CONFIG_FILE}){hint}")
         meta = json.loads((d / EXPORT_FILE).read_text()) if (d / EXPORT_FILE).is_file() else {}
@@ -107,7 +101,7 @@ class CT2Translator:
 
     # ------------------------------------------------------------------------------------------------
     def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
-        return [ids + [EOS_ID] for ids in self.src_vectorizer.encode_many(texts)]
+        return self.src_vectorizer.encode_sources(texts)
 
     def translate_ids(self, src_ids: list[list[int]], beam: int, n_best: int, batch_size: int,
                       length_penalty: float, max_length_ratio: float, max_length_extra: int
@@ -147,15 +141,3 @@ class CT2Translator:
         decode = self.tgt_vectorizer.decode
         out = [decode(h[0][0]) if n_best == 1 else [decode(ids) for ids, _ in h] for h in hyps]
         return out[0] if single else out
-
-
-def load_engine(model_dir: str | Path, engine: str = "pytorch", device: str = "cpu",
-                compute_type: str = "default") -> Any:
-    """A translator for ``engine`` (``pytorch``: a model folder; ``ctranslate2``: an exported folder)."""
-    if engine == "pytorch":
-        from .translator import Translator
-
-        return Translator.load(model_dir, device=device)
-    if engine == "ctranslate2":
-        return CT2Translator.load(model_dir, device=device, compute_type=compute_type)
-    raise VectorseqError(f"unknown engine {engine!r}; choose pytorch or ctranslate2")

@@ -1,4 +1,4 @@
-"""Export a model folder to another inference engine (today: CTranslate2).
+"""Export a model folder to CTranslate2.
 
     >>> from vectorseq.export import export_model
     >>> export_model("runs/demo", "runs/demo-ct2")                       # float32 weights
@@ -9,7 +9,7 @@ The exported folder maps raw text to raw text on its own. It holds the CTranslat
 folder can be opened directly with ``ctranslate2.Translator(dir)``) and, next to it, what vectorseq needs to
 turn text into tokens and back: ``config.yaml``, ``vectorizer_shared/`` (or ``vectorizer_src/`` and
 ``vectorizer_tgt/``) and ``vectorseq_export.json`` (format, quantization, versions, limits).
-:class:`vectorseq.engines.CT2Translator` loads it.
+:class:`vectorseq.export.CT2Translator` loads it.
 
 How our Transformer maps onto ``ctranslate2.specs.TransformerSpec``
 --------------------------------------------------------------------
@@ -49,7 +49,12 @@ from typing import Any
 
 import torch
 
-from .errors import VectorseqError
+from ..config import load_config
+from ..embeddings.factory import EmbeddingInput, OneHotInput, PadTruncate
+from ..models.transformer import TransformerSeq2Seq, sinusoidal_positions
+from ..errors import VectorseqError
+from ..modelfolder import CONFIG_FILE, METRICS_FILE, VECTORIZER_DIRS, vectorizer_dirs
+from ..translator import Translator
 
 FORMATS = ("ctranslate2",)
 EXPORT_FILE = "vectorseq_export.json"
@@ -59,14 +64,15 @@ _CT2_FILES = ("model.bin", "config.json", "shared_vocabulary.json", "source_voca
 DEFAULT_MAX_POSITIONS = 1024
 
 
-def _require_ctranslate2() -> Any:
+def require_ctranslate2() -> Any:
+    """The ctranslate2 module (an optional dependency, so imported here and not at the top), or a clear error."""
     try:
         import ctranslate2  # noqa: F401
         from ctranslate2.specs import transformer_spec  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the environment
         raise VectorseqError("the ctranslate2 export needs the ctranslate2 package: "
                              "pip install 'vectorseq[ctranslate2]' (or pip install ctranslate2)") from None
-    import ctranslate2
+    import ctranslate2  # optional heavy dependency
 
     return ctranslate2
 
@@ -94,7 +100,6 @@ def check_exportable(cfg: Any) -> None:
 
 def _input_table(layer: torch.nn.Module, side: str) -> tuple[torch.Tensor, float]:
     """(table [V, d_model] such that input = table[ids] * scale, scale) for one input layer."""
-    from .embeddings.factory import EmbeddingInput, OneHotInput, _PadTruncate
 
     if isinstance(layer, EmbeddingInput):
         if not getattr(layer, "uses_positions", True):
@@ -108,7 +113,7 @@ def _input_table(layer: torch.nn.Module, side: str) -> tuple[torch.Tensor, float
             table = w @ proj.weight.detach().float().t()
             if proj.bias is not None:  # never built by the factory; a bias would not commute with the scale
                 raise VectorseqError(f"export to ctranslate2: the {side} embedding projection has a bias")
-        elif isinstance(proj, _PadTruncate):
+        elif isinstance(proj, PadTruncate):
             table = proj(w)
         else:
             raise VectorseqError(f"export to ctranslate2: unknown {side} embedding projection "
@@ -144,7 +149,6 @@ def unique_tokens(vocab: list[str]) -> list[str]:
 
 
 def sinusoidal_table(length: int, dim: int) -> torch.Tensor:
-    from .models.transformer import sinusoidal_positions
 
     return sinusoidal_positions(length, dim)
 
@@ -153,10 +157,9 @@ def sinusoidal_table(length: int, dim: int) -> torch.Tensor:
 def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_vocab: list[str],
                            max_positions: int = DEFAULT_MAX_POSITIONS) -> Any:
     """A filled ``ctranslate2.specs.TransformerSpec`` for a :class:`TransformerSeq2Seq` (not yet validated)."""
-    _require_ctranslate2()
-    from ctranslate2.specs import common_spec, transformer_spec
+    require_ctranslate2()
+    from ctranslate2.specs import common_spec, transformer_spec  # optional heavy dependency
 
-    from .models.transformer import TransformerSeq2Seq
 
     if not isinstance(model, TransformerSeq2Seq):
         raise VectorseqError(f"export to ctranslate2: {type(model).__name__} is not a Transformer; "
@@ -234,9 +237,9 @@ def _prepare_output(model_dir: Path, out: Path) -> None:
         if any(out.iterdir()) and not (out / EXPORT_FILE).is_file():
             raise VectorseqError(f"export: {out} exists and is not empty (and is not a previous export); "
                                  "choose a new folder")
-        for name in _CT2_FILES + (EXPORT_FILE, "config.yaml", "metrics.json"):
+        for name in _CT2_FILES + (EXPORT_FILE, CONFIG_FILE, METRICS_FILE):
             (out / name).unlink(missing_ok=True)
-        for name in ("vectorizer_shared", "vectorizer_src", "vectorizer_tgt"):
+        for name in VECTORIZER_DIRS:
             if (out / name).is_dir():
                 shutil.rmtree(out / name)
     out.mkdir(parents=True, exist_ok=True)
@@ -252,18 +255,14 @@ def export_model(model_dir: str | Path, output_dir: str | Path, format: str = "c
     """
     if format not in FORMATS:
         raise VectorseqError(f"export: unknown format {format!r}; supported: {', '.join(FORMATS)}")
-    ct2 = _require_ctranslate2()
-    from ctranslate2.specs.model_spec import ACCEPTED_MODEL_TYPES
+    ct2 = require_ctranslate2()
+    from ctranslate2.specs.model_spec import ACCEPTED_MODEL_TYPES  # optional heavy dependency
 
     if quantization is not None and quantization not in ACCEPTED_MODEL_TYPES:
         raise VectorseqError(f"export: quantization {quantization!r} is not one of "
                              f"{', '.join(ACCEPTED_MODEL_TYPES)}")
     if not isinstance(max_positions, int) or max_positions < 16:
         raise VectorseqError(f"export: max_positions must be an integer >= 16, got {max_positions!r}")
-
-    from .config import load_config
-    from .modelfolder import CONFIG_FILE, vectorizer_dirs
-    from .translator import Translator
 
     src_dir = Path(model_dir)
     if not (src_dir / CONFIG_FILE).is_file():
@@ -285,8 +284,8 @@ def export_model(model_dir: str | Path, output_dir: str | Path, format: str = "c
     shutil.copyfile(src_dir / CONFIG_FILE, out / CONFIG_FILE)
     for s in {*vectorizer_dirs(src_dir, cfg.vectorizer.shared)}:
         shutil.copytree(s, out / s.name)
-    if (src_dir / "metrics.json").is_file():
-        shutil.copyfile(src_dir / "metrics.json", out / "metrics.json")
+    if (src_dir / METRICS_FILE).is_file():
+        shutil.copyfile(src_dir / METRICS_FILE, out / METRICS_FILE)
     meta = {
         "format": "ctranslate2",
         "ctranslate2_version": ct2.__version__,
