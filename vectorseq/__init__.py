@@ -5,6 +5,8 @@ The public API is imported lazily so that ``import vectorseq`` stays fast and a 
 """
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -17,9 +19,7 @@ _LAZY = {
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
+    if name in _LAZY:  # PEP 562: the stage is imported on first use
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'vectorseq' has no attribute {name!r}")
 
