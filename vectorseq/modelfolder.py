@@ -14,7 +14,7 @@ ever unpickled)::
       training_curve.png       losses and validation BLEU
       checkpoints/last/        everything resume needs (weights, optimizer, counters, RNG states)
       extension/               optional: frozen pretrained vectors for source words outside the vocabulary
-      test_hypotheses.txt      optional: the test split's translations (written by `vectorseq compare`)
+      hyps.txt                 optional: the test split's translations (written by `vectorseq compare`)
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ COVERAGE_FILE = "coverage.json"
 CURVE_FILE = "training_curve.png"
 LAST_CHECKPOINT = "checkpoints/last"
 EXTENSION_DIR = "extension"
-HYPOTHESES_FILE = "test_hypotheses.txt"
+HYPOTHESES_FILE = "hyps.txt"  # the name comparison folders written before the redesign use
 VECTORIZER_DIRS = ("vectorizer_shared", "vectorizer_src", "vectorizer_tgt")
 
 
