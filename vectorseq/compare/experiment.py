@@ -6,8 +6,14 @@ The experiment file is described in :mod:`vectorseq.compare.spec`, the output fo
 Held equal
     The data is loaded once from the base config's ``data`` section. A run of size ``n`` and seed ``s`` trains on
     ``train.subset(n, mode="random", seed=s)``: every strategy sees exactly the same pairs for the same size and
-    seed (and the subsets are nested: the 1,000 pairs are inside the 3,000). Every run is trained by
-    :func:`vectorseq.training.train` and scored on the test split by :func:`vectorseq.evaluation.evaluate`.
+    seed (and the subsets are nested: the 1,000 pairs are inside the 3,000). Its config records
+    ``data.subset: n``, ``data.subset_mode: random`` and ``training.seed: s``, so ``vectorseq evaluate`` on the
+    model folder reloads the same subset. Strategies may not change ``data``, ``training.seed``, ``name`` or the
+    budget keys. The budget replaces the base config's stopping keys: the keys it names are set, the other two of
+    ``max_steps``/``max_minutes``/``max_epochs`` are set to null. Without a ``budget`` the base config's own
+    stopping keys apply to every run. Prefer ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends
+    on the machine and its load. Every run is trained by :func:`vectorseq.training.train` and scored on the test
+    split by :func:`vectorseq.evaluation.evaluate`.
 
 Resuming
     Starting the same experiment again skips every run whose latest line in ``results.jsonl`` is ``ok`` for the

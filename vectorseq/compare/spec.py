@@ -24,15 +24,8 @@ a strategy may not change, and that every strategy makes a valid config before a
 :func:`load_experiment` turns the file into an :class:`Experiment`: the base resolved, the grid of
 :class:`Run` cells, and the config of each run.
 
-Held equal
-    A run of size ``n`` and seed ``s`` trains on ``train.subset(n, mode="random", seed=s)``: every strategy sees
-    exactly the same pairs for the same size and seed. Its config records ``data.subset: n``,
-    ``data.subset_mode: random`` and ``training.seed: s``, so ``vectorseq evaluate`` on the model folder reloads
-    the same subset. Strategies may not change ``data``, ``training.seed``, ``name`` or the budget keys (an error
-    says so). The budget replaces the base config's stopping keys: the keys it names are set, the other two of
-    ``max_steps``/``max_minutes``/``max_epochs`` are set to null. Without a ``budget`` the base config's own
-    stopping keys apply to every run. Prefer ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends
-    on the machine and its load.
+Strategies may not change ``data``, ``training.seed``, ``name`` or the budget keys (an error says so): what
+is held equal is described in :mod:`vectorseq.compare.experiment`.
 """
 from __future__ import annotations
 
@@ -42,9 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..config import Config, build_dataclass, config_from_dict, merge
+from ..config import Config, build_dataclass, config_from_dict, merge, read_yaml
 from ..errors import ConfigError
 
 EXPERIMENT_FILE = "experiment.yaml"
@@ -185,18 +176,6 @@ class Experiment:
 
 
 # ------------------------------------------------------------------------------------------- loading
-def read_yaml(path: Path, what: str) -> Any:
-    """A YAML file's content; a missing file or a syntax error is a ConfigError naming the file and line."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: {what} not found; check the path")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
-
-
 @dataclass
 class _Source:
     """Where an experiment comes from: its mapping, the name messages use, and the defaults it implies."""
