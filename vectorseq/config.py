@@ -10,7 +10,6 @@ the wrong type or outside its choices is an error that names the key and what it
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import types
 import typing
@@ -20,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
@@ -298,6 +297,10 @@ def _type_ok(value: Any, annotation: Any) -> tuple[bool, Any]:
         return value in typing.get_args(annotation), value
     if annotation is type(None):
         return value is None, value
+    if annotation is Any:
+        return True, value
+    if annotation is dict or origin is dict:  # a free-form mapping (experiment files: base, strategies)
+        return isinstance(value, dict), value
     if origin is list:
         (inner,) = typing.get_args(annotation)
         if not isinstance(value, list):
@@ -332,39 +335,59 @@ def _describe(annotation: Any) -> str:
         return "null"
     if origin is list:
         return f"a list of {_describe(typing.get_args(annotation)[0])}"
+    if annotation is dict or origin is dict:
+        return "a mapping"
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _build(cls: type, raw: Any, path: str) -> Any:
+def _at(source: str, path: str) -> str:
+    return ": ".join(p for p in (source, path) if p)
+
+
+def _unknown_key(source: str, path: str, key: Any, names: list[str]) -> ConfigError:
+    close = did_you_mean(key, names)
+    hint = f"; did you mean {close!r}?" if close else f"; valid keys: {', '.join(names)}"
+    if source:  # a file of another kind (an experiment): name the section, then the key
+        return ConfigError(f"{_at(source, path)}: unknown key {key!r}{hint}")
+    return ConfigError(f"unknown config key {(f'{path}.{key}' if path else str(key))!r}{hint}")
+
+
+def build_dataclass(cls: type, raw: Any, path: str = "", source: str = "") -> Any:
+    """Validate a mapping (as read from YAML) into the dataclass ``cls``, nested dataclasses included.
+
+    Unknown keys get a did-you-mean, values are checked against the field annotations (a field's
+    ``metadata["expected"]`` words what it accepts when the annotation alone would not say it well).
+    ``path``: the dotted key path of ``raw``; ``source``: the file it came from, for files other than a
+    config (experiment files): messages then start with it, e.g. ``exp.yaml: budget: unknown key 'max_step'``.
+    """
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path or 'config'}: expected a mapping of keys, got {type(raw).__name__}")
+        raise ConfigError(f"{_at(source, path) or 'config'}: expected a mapping of keys, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
+        if key not in fields:
+            raise _unknown_key(source, path, key, list(fields))
         where = f"{path}.{key}" if path else str(key)
-        if key not in names:
-            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(names)}"
-            raise ConfigError(f"unknown config key {where!r}{hint}")
         ann = hints[key]
         if dataclasses.is_dataclass(ann):
-            kwargs[key] = _build(ann, value, where)
+            kwargs[key] = build_dataclass(ann, value, where, source)
             continue
         ok, coerced = _type_ok(value, ann)
         if not ok:
-            raise ConfigError(f"{where}: {value!r} is not valid; expected {_describe(ann)}")
+            expected = fields[key].metadata.get("expected") or _describe(ann)
+            raise ConfigError(f"{_at(source, where)}: {value!r} is not valid; expected {expected}")
         if isinstance(coerced, (int, float)) and not isinstance(coerced, bool) and coerced < 0:
-            raise ConfigError(f"{where}: {value!r} must not be negative")
+            raise ConfigError(f"{_at(source, where)}: {value!r} must not be negative")
         kwargs[key] = coerced
     return cls(**kwargs)
 
 
 def config_from_dict(raw: dict[str, Any]) -> Config:
     """Validate a nested dict (as read from YAML) into a :class:`Config`."""
-    return _build(Config, raw, "").check()
+    return build_dataclass(Config, raw).check()
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -392,19 +415,22 @@ def parse_override(text: str) -> dict[str, Any]:
     return node
 
 
+def read_yaml(path: str | Path, what: str = "config file") -> Any:
+    """A YAML (or JSON) file's content; a missing file or a syntax error is a ConfigError naming the file and line."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: {what} not found; check the path")
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{p}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> Config:
     """Read a YAML/JSON config file (or the defaults when ``path`` is None) and apply overrides."""
-    raw: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: config file not found; check the path")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"{p}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    raw: dict[str, Any] = (read_yaml(path) or {}) if path is not None else {}
     if isinstance(overrides, dict):
         raw = merge(raw, overrides)
     else:

@@ -6,12 +6,25 @@ from pathlib import Path
 from typing import Any, Iterable
 
 
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Every record of a JSON Lines file; an absent file has none. Blank lines are skipped."""
+def read_jsonl(path: str | Path, skip_broken: bool = False) -> list[dict[str, Any]]:
+    """Every record of a JSON Lines file; an absent file has none. Blank lines are skipped.
+
+    ``skip_broken``: a line that is not valid JSON (one cut short when a run was interrupted while appending)
+    is skipped instead of raising.
+    """
     p = Path(path)
     if not p.is_file():
         return []
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = []
+    for line in p.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            if not skip_broken:
+                raise
+    return out
 
 
 def append_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:

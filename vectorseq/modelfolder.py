@@ -34,7 +34,7 @@ COVERAGE_FILE = "coverage.json"
 CURVE_FILE = "training_curve.png"
 LAST_CHECKPOINT = "checkpoints/last"
 EXTENSION_DIR = "extension"
-HYPOTHESES_FILE = "hyps.txt"
+HYPOTHESES_FILE = "hyps.txt"  # the name comparison folders written before the redesign use
 VECTORIZER_DIRS = ("vectorizer_shared", "vectorizer_src", "vectorizer_tgt")
 
 

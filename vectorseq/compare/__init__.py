@@ -7,15 +7,22 @@ write a report (results table, learning curve, training curves, paired significa
     >>> report = run_experiment("configs/compare_builtin.yaml")   # resumable; returns .../report.md
     >>> print(summary_table(report.parent))                        # compact Markdown table of the results
 
-See :mod:`vectorseq.compare.experiment` for the experiment file format, :mod:`vectorseq.compare.report` for the
-report and :mod:`vectorseq.compare.significance` for the paired bootstrap test.
+The stages, in the order data flows:
+
+- :mod:`~vectorseq.compare.spec`: the experiment file (parsed by the config engine) and its grid of runs;
+- :mod:`~vectorseq.compare.experiment`: trains and scores every run, resumably;
+- :mod:`~vectorseq.compare.results`: ``results.jsonl`` records, the files beside them, the summary table;
+- :mod:`~vectorseq.compare.significance`: the paired bootstrap test;
+- :mod:`~vectorseq.compare.report` (with :mod:`~vectorseq.compare.figures` and
+  :mod:`~vectorseq.compare.render`): report.md, report.html, figures and significance.json.
 """
 from __future__ import annotations
 
-from .experiment import (Experiment, ReportOptions, Run, latest_results, load_experiment, read_results,
-                         run_experiment)
-from .report import aggregate, summary_table, write_report
+from .experiment import run_experiment
+from .report import write_report
+from .results import aggregate, latest_results, read_results, summary_table
 from .significance import PairedResult, paired_bootstrap, verdict
+from .spec import Experiment, ReportOptions, Run, load_experiment
 
 __all__ = ["Experiment", "PairedResult", "ReportOptions", "Run", "aggregate", "latest_results", "load_experiment",
            "paired_bootstrap", "read_results", "run_experiment", "summary_table", "verdict", "write_report"]

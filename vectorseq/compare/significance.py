@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
+from sacrebleu.metrics import BLEU, CHRF
 
 DEFAULT_SAMPLES = 1000
 DEFAULT_SEED = 12345
@@ -56,8 +57,6 @@ class PairedResult:
 
 
 def _metric(name: str):
-    from sacrebleu.metrics import BLEU, CHRF
-
     if name.lower() == "bleu":
         return BLEU()
     if name.lower() == "chrf":

@@ -1,0 +1,105 @@
+"""Tests for vectorseq/compare/experiment.py: running a grid, the same data for every strategy, failures,
+resuming and retraining edited strategies (the tiny grid is in _compare_grid.py)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from _compare_grid import TrainSpy, experiment, grid, ok_records, quiet  # noqa: F401  (grid is a fixture)
+
+from vectorseq.compare import experiment as experiment_mod
+from vectorseq.compare import read_results, run_experiment
+from vectorseq.errors import ConfigError, VectorseqError
+
+
+def test_grid_runs_end_to_end(grid):
+    out, spy = grid["out"], grid["spy"]
+    assert grid["returned"] == out / "report.md"
+    records = read_results(out)
+    assert len(records) == 6
+    assert {(r["strategy"], str(r["size"])) for r in records} == {
+        (s, n) for s in ("word", "char", "broken") for n in ("60", "all")}
+    ok = ok_records(out)
+    assert len(ok) == 4
+    for r in ok:
+        assert r["train_pairs"] == (60 if r["size"] == 60 else 200)
+        for key in ("test_bleu", "test_chrf", "test_bleu_lc", "valid_loss", "train_minutes", "tokens_per_s",
+                    "parameters", "steps"):
+            assert isinstance(r[key], (int, float)), key
+        assert r["steps"] == 6 and r["stop_reason"] == "max_steps=6"
+        model_dir = out / r["model_dir"]
+        hyps = (model_dir / "hyps.txt").read_text(encoding="utf-8").split("\n")
+        assert len(hyps) == 24 + 1  # one line per test sentence, newline-terminated
+        metrics = json.loads((model_dir / "metrics.json").read_text())
+        assert metrics["test"]["bleu"] == r["test_bleu"]
+        cfg = yaml.safe_load((model_dir / "config.yaml").read_text())
+        assert cfg["training"]["seed"] == 1 and cfg["training"]["max_steps"] == 6
+        assert cfg["data"]["subset"] == (60 if r["size"] == 60 else None)
+        assert cfg["data"]["subset_mode"] == "random"
+    # every strategy saw exactly the same training pairs at the same size and seed
+    assert spy.train_src["word-n60-s1"] == spy.train_src["char-n60-s1"] == spy.train_src["broken-n60-s1"]
+    assert spy.train_src["word-nall-s1"] == spy.train_src["char-nall-s1"]
+    assert len(spy.train_src["word-n60-s1"]) == 60 and len(spy.train_src["word-nall-s1"]) == 200
+    assert set(spy.train_src["word-n60-s1"]) <= set(spy.train_src["word-nall-s1"])
+
+
+def test_failed_run_is_recorded_and_the_others_continue(grid):
+    records = read_results(grid["out"])
+    failed = [r for r in records if r["status"] == "failed"]
+    assert {r["strategy"] for r in failed} == {"broken"} and len(failed) == 2
+    for r in failed:
+        assert r["error"] == "RuntimeError: simulated failure inside training"
+        assert "Traceback" in r["traceback"] and "simulated failure" in r["traceback"]
+        assert r["test_bleu"] is None
+    # the runs after the first failure still ran
+    assert [r["status"] for r in records] == ["ok", "ok", "failed", "ok", "ok", "failed"]
+
+
+def test_rerun_skips_finished_runs_and_finishes_interrupted_ones(grid):
+    out = grid["out"]
+    ok = ok_records(out)
+    mtimes = {r["model_dir"]: (out / r["model_dir"] / "model.safetensors").stat().st_mtime_ns for r in ok}
+    # simulate a run interrupted after training but before its result line: drop the line and its hyps.txt
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    victim = json.loads(lines[0])
+    (out / "results.jsonl").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    (out / victim["model_dir"] / "hyps.txt").unlink()
+    spy = TrainSpy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", spy)
+        run_experiment(experiment(), output_dir=out, progress=False, log=quiet)
+    # finished runs are not trained again; failed runs are retried; the interrupted one is only re-scored
+    assert sorted(spy.calls) == ["broken-n60-s1", "broken-nall-s1"]
+    for r in ok:
+        assert (out / r["model_dir"] / "model.safetensors").stat().st_mtime_ns == mtimes[r["model_dir"]]
+    assert (out / victim["model_dir"] / "hyps.txt").is_file()
+    records = read_results(out)
+    assert len(records) == 5 + 3
+    rescored = [r for r in records if r["model_dir"] == victim["model_dir"]]
+    assert len(rescored) == 1 and rescored[0]["test_bleu"] == victim["test_bleu"]
+
+
+def test_edited_strategy_is_retrained_and_its_old_folder_kept_aside(grid):
+    out = grid["out"]
+    exp = experiment()
+    exp["strategies"]["char"] = {"vectorizer": {"src": {"split": "character"}}, "model": {"dropout": 0.05}}
+    spy = TrainSpy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", spy)
+        run_experiment(exp, output_dir=out, progress=False, log=quiet)
+    assert sorted(spy.calls) == ["broken-n60-s1", "broken-nall-s1", "char-n60-s1", "char-nall-s1"]
+    assert (out / "runs/char/n60_s1.stale/config.yaml").is_file()
+    cfg = yaml.safe_load((out / "runs/char/n60_s1/config.yaml").read_text())
+    assert cfg["model"]["dropout"] == 0.05
+
+
+def test_report_only_without_results_is_a_clear_error(tmp_path):
+    with pytest.raises(VectorseqError, match="no results yet"):
+        run_experiment(experiment(), output_dir=tmp_path / "empty", report_only=True, log=quiet)
+
+
+def test_size_larger_than_the_data_stops_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiment_mod, "train", lambda *a, **k: pytest.fail("trained despite a bad size"))
+    with pytest.raises(ConfigError, match=r"sizes: 5000 is larger than the training data \(200 pairs\)"):
+        run_experiment(experiment(sizes=[5000]), output_dir=tmp_path / "x", log=quiet)

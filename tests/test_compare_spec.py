@@ -1,0 +1,78 @@
+"""Tests for vectorseq/compare/spec.py: the experiment file, validated before anything trains."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from _compare_grid import BASE, experiment
+
+from vectorseq.compare import load_experiment
+from vectorseq.errors import ConfigError
+
+
+def test_unknown_top_level_key_suggests_the_right_one():
+    exp = experiment()
+    exp["strategy"] = exp.pop("strategies")
+    with pytest.raises(ConfigError, match="unknown key 'strategy'; did you mean 'strategies'"):
+        load_experiment(exp)
+    with pytest.raises(ConfigError, match="budget: unknown key 'max_step'; did you mean 'max_steps'"):
+        load_experiment(experiment(budget={"max_step": 5}))
+
+
+def test_strategy_with_an_invalid_config_is_named():
+    with pytest.raises(ConfigError, match=r"strategy 'rnnn' makes an invalid config: model.type: 'cnn'"):
+        load_experiment(experiment(strategies={"ok": {}, "rnnn": {"model": {"type": "cnn"}}}))
+    with pytest.raises(ConfigError, match=r"strategy 'typo'.*unknown config key 'vectoriser'.*'vectorizer'"):
+        load_experiment(experiment(strategies={"typo": {"vectoriser": {}}}))
+    with pytest.raises(ConfigError, match=r"strategy 'more_data' sets `data`"):
+        load_experiment(experiment(strategies={"more_data": {"data": {"max_length": 5}}}))
+    with pytest.raises(ConfigError, match=r"strategy 'longer' sets training.max_steps.*budget"):
+        load_experiment(experiment(strategies={"longer": {"training": {"max_steps": 100}}}))
+
+
+def test_sizes_seeds_and_budget_are_checked():
+    with pytest.raises(ConfigError, match="sizes: -3 is not valid"):
+        load_experiment(experiment(sizes=[-3]))
+    with pytest.raises(ConfigError, match="seeds: .* duplicates"):
+        load_experiment(experiment(seeds=[1, 1]))
+    with pytest.raises(ConfigError, match="budget.max_steps: 0.5 is not valid"):
+        load_experiment(experiment(budget={"max_steps": 0.5}))
+    with pytest.raises(ConfigError, match="no budget; set e.g. `budget: {max_steps: 2000}`"):
+        load_experiment(experiment(budget=None))
+    bad_base = {**BASE, "model": {**BASE["model"], "heads": 3}}
+    with pytest.raises(ConfigError, match=r"the base config is invalid: model.d_model \(32\) must be divisible by "
+                                          r"model.heads \(3\) \(strategy 'word' inherits it\)"):
+        load_experiment(experiment(base=bad_base))
+    exp = load_experiment(experiment(sizes=["all", 10], seeds=3))
+    assert exp.sizes == [10, None] and exp.seeds == [3]
+    assert [r.dirname for r in exp.runs()][:2] == ["runs/word/n10_s3", "runs/char/n10_s3"]
+    # the budget replaces the base's stopping keys for every run
+    cfg = load_experiment(experiment(base={**BASE, "training": {**BASE["training"], "max_minutes": 9}})) \
+        .run_config("char", 10, 3)
+    assert (cfg.training.max_steps, cfg.training.max_minutes, cfg.training.seed) == (6, None, 3)
+
+
+def test_base_config_file_is_relative_to_the_experiment(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "base.yaml").write_text(yaml.safe_dump(BASE))
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({
+        "base_config": "conf/base.yaml", "base": {"model": {"d_model": 16}},
+        "strategies": {"a": None, "b": {"model": {"heads": 4}}}, "sizes": [None], "budget": {"max_epochs": 1}}))
+    exp = load_experiment(tmp_path / "exp.yaml")
+    assert exp.name == "exp" and exp.output_dir == Path("runs/compare/exp")
+    cfg = exp.run_config("b", None, 42)
+    assert (cfg.model.d_model, cfg.model.heads, cfg.training.max_epochs, cfg.data.subset) == (16, 4, 1, None)
+    (tmp_path / "bad.yaml").write_text("base_config: nowhere.yaml\nstrategies: {a: {}}\n")
+    with pytest.raises(ConfigError, match="nowhere.yaml: base_config not found"):
+        load_experiment(tmp_path / "bad.yaml")
+
+
+def test_shipped_experiments_are_valid():
+    root = Path(__file__).resolve().parents[1] / "configs"
+    builtin = load_experiment(root / "compare_builtin.yaml")
+    assert set(builtin.strategies) == {"word", "subword", "character"} and builtin.budget
+    m30k = load_experiment(root / "compare_multi30k.yaml")
+    assert m30k.sizes == [1000, 3000, 10000, 29000] and m30k.budget
+    assert m30k.run_config("glove_partial", 1000, 1).embeddings.src.policy == "partial"
+    assert m30k.run_config("bag_of_words", 1000, 1).embeddings.src.input == "bag"

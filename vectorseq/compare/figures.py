@@ -1,0 +1,106 @@
+"""The report's figures: the learning curve and the training curves, as PNG (embedded in report.html) and SVG.
+
+Each function returns the PNG's path relative to the output folder, or None when there is nothing to draw.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from .results import size_order
+
+FIGURES = "figures"
+
+
+def _pyplot() -> Any:
+    # matplotlib is a heavy import: loaded only when a report draws its figures, with a file-only backend
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _colors(strategies: list[str]) -> dict[str, Any]:
+    cmap = _pyplot().get_cmap("tab10")
+    return {s: cmap(i % 10) for i, s in enumerate(strategies)}
+
+
+def _save(fig: Any, out: Path, stem: str) -> str:
+    (out / FIGURES).mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out / FIGURES / f"{stem}.png", dpi=110)
+    fig.savefig(out / FIGURES / f"{stem}.svg")
+    _pyplot().close(fig)
+    return f"{FIGURES}/{stem}.png"
+
+
+def learning_curve_figure(rows: list[dict], strategies: list[str], out: Path) -> str | None:
+    """Test BLEU against training pairs (log x axis), one line per strategy, error bars = std over seeds.
+
+    ``rows``: :func:`vectorseq.compare.results.aggregate`; needs two sizes or more.
+    """
+    sizes = {r["train_pairs"] for r in rows if r["train_pairs"] and "test_bleu" in r["mean"]}
+    if len(sizes) < 2:
+        return None
+    colors = _colors(strategies)
+    fig, ax = _pyplot().subplots(figsize=(7.5, 4.5))
+    for s in strategies:
+        pts = sorted((r["train_pairs"], r["mean"]["test_bleu"], r["std"].get("test_bleu") or 0.0)
+                     for r in rows if r["strategy"] == s and "test_bleu" in r["mean"] and r["train_pairs"])
+        if pts:
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts], label=s, marker="o",
+                        capsize=3, color=colors[s])
+    ax.set_xscale("log")
+    ticks = sorted(sizes)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:,}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("training pairs (log scale)")
+    ax.set_ylabel("test BLEU")
+    ax.set_title("Learning curve (error bars: std over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, out, "learning_curve")
+
+
+def _training_panel(ax: Any, size: str, records: list[dict], histories: dict[str, list[dict]],
+                    colors: dict[str, Any]) -> None:
+    labelled = set()
+    for r in records:
+        h = histories.get(r["model_dir"])
+        if str(r["size"]) != size or not h:
+            continue
+        s = r["strategy"]
+        ax.plot([x["step"] for x in h], [x.get("valid_bleu", 0) for x in h], color=colors[s], marker=".",
+                alpha=0.9 if s not in labelled else 0.5, label=None if s in labelled else s)
+        labelled.add(s)
+    pairs = next((r.get("train_pairs") for r in records if str(r["size"]) == size), None)
+    ax.set_title(f"{size if size == 'all' else f'{int(size):,}'} training pairs"
+                 + (f" ({pairs:,})" if size == "all" and pairs else ""))
+    ax.set_xlabel("update")
+    ax.set_ylabel("valid BLEU (greedy)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def training_curves_figure(records: list[dict], strategies: list[str], out: Path,
+                           histories: dict[str, list[dict]]) -> str | None:
+    """Validation BLEU against the update step: one panel per size, one line per strategy and seed.
+
+    ``histories``: each record's ``model_dir`` -> its train_log.jsonl records.
+    """
+    sizes = sorted({str(r["size"]) for r in records if histories.get(r["model_dir"])}, key=size_order)
+    if not sizes:
+        return None
+    colors = _colors(strategies)
+    ncols = min(3, len(sizes))
+    nrows = math.ceil(len(sizes) / ncols)
+    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(5 * ncols, 3.6 * nrows), squeeze=False)
+    for ax, size in zip(axes.flat, sizes):
+        _training_panel(ax, size, records, histories, colors)
+    for ax in list(axes.flat)[len(sizes):]:
+        ax.axis("off")
+    return _save(fig, out, "training_curves")

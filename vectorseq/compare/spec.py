@@ -1,0 +1,314 @@
+"""The experiment file: what a comparison trains, parsed by the config engine.
+
+An experiment file (YAML) looks like this::
+
+    name: builtin_vectorization          # default: the file's name; the output folder is runs/compare/NAME
+    description: Word vs subword vs character on the built-in corpus.   # optional, shown in the report
+    base_config: ../configs/demo.yaml    # a config file, relative to this file ...
+    base:                                # ... and/or a config mapping merged over it
+      model: {type: transformer, d_model: 64}
+    strategies:                          # name -> partial config merged over the base (vectorseq.config.merge)
+      word: {vectorizer: {src: {split: word, max_tokens: null}}}
+      subword: {vectorizer: {src: {split: sentencepiece, max_tokens: 1000}}}
+      char: {vectorizer: {src: {split: character, max_tokens: null}}}
+    sizes: [1000, 3000, all]             # training pairs; null or `all` = the whole training split
+    seeds: [1, 2, 3]                     # training.seed, and the seed of the random training subset
+    budget: {max_steps: 2000}            # max_steps / max_minutes / max_epochs, the same for every run
+    output_dir: runs/compare/builtin     # optional; `--output` overrides it
+    report: {sample_sentences: 5, bootstrap_samples: 1000, alpha: 0.05, seed: 12345}   # optional
+
+The keys are the fields of :class:`ExperimentFile`, :class:`Budget` and :class:`ReportOptions`, read by
+:func:`vectorseq.config.build_dataclass` exactly like a config (unknown keys get a did-you-mean, wrong types
+name the key). What a type cannot say is checked here: names that make folder names, sizes and seeds, the keys
+a strategy may not change, and that every strategy makes a valid config before anything trains.
+:func:`load_experiment` turns the file into an :class:`Experiment`: the base resolved, the grid of
+:class:`Run` cells, and the config of each run.
+
+Strategies may not change ``data``, ``training.seed``, ``name`` or the budget keys (an error says so): what
+is held equal is described in :mod:`vectorseq.compare.experiment`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, build_dataclass, config_from_dict, merge, read_yaml
+from ..errors import ConfigError
+
+EXPERIMENT_FILE = "experiment.yaml"
+BUDGET_KEYS = ("max_steps", "max_minutes", "max_epochs")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+_NAME_RULE = "must be letters, digits, '_', '-', '.' or '+' (it names a folder)"
+
+
+def _key(default: Any, doc: str, expected: str | None = None) -> Any:
+    """A field of the experiment file: its documentation and, for messages, what it accepts."""
+    meta = {"doc": doc, **({"expected": expected} if expected else {})}
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class Budget:
+    """The ``budget:`` section: the stopping keys every run shares (those not given are set to null)."""
+
+    max_steps: int | None = _key(None, "Updates per run.", "a positive integer")
+    max_minutes: float | None = _key(None, "Training minutes per run (depends on the machine).", "a positive number")
+    max_epochs: int | None = _key(None, "Passes over each run's training pairs.", "a positive integer")
+
+    def given(self) -> dict[str, Any]:
+        """The keys the file sets."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    def check(self, where: str) -> None:
+        for k, v in self.given().items():
+            if v <= 0:
+                kind = "a positive number" if k == "max_minutes" else "a positive integer"
+                raise ConfigError(f"{where}: budget.{k}: {v!r} is not valid; expected {kind}")
+
+
+@dataclass
+class ReportOptions:
+    """The ``report:`` section of an experiment file."""
+
+    sample_sentences: int = _key(5, "Test sentences shown side by side.")
+    bootstrap_samples: int = _key(1000, "Paired bootstrap resamples.")
+    alpha: float = _key(0.05, "Significance level of the verdicts.", "a number between 0 and 1")
+    seed: int = _key(12345, "Seed of the bootstrap resampling.")
+
+    def check(self, where: str) -> None:
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"{where}: report.alpha: {self.alpha!r} is not valid; expected a number between 0 and 1")
+        if self.bootstrap_samples < 1:
+            raise ConfigError(f"{where}: report.bootstrap_samples: {self.bootstrap_samples!r} is not valid; "
+                              "expected a positive integer")
+
+
+_SIZES = "positive integers, or null / all for the whole training split"
+_STRATEGIES = ("a mapping of strategy name -> partial config, e.g. "
+               "`strategies: {word: {vectorizer: {src: {split: word}}}}`")
+
+
+@dataclass
+class ExperimentFile:
+    """The keys of an experiment file, as written."""
+
+    name: str | None = _key(None, "Names the output folder (default: the file's name).", "text")
+    description: str | None = _key(None, "Shown at the top of the report.", "text")
+    base_config: str | None = _key(None, "A config file, relative to the experiment file.",
+                                   "a path to a config file (relative to the experiment)")
+    base: dict[str, Any] | None = _key(None, "A config mapping merged over base_config.",
+                                       "a config mapping; to point at a file use `base_config: PATH`")
+    strategies: dict[str, Any] | None = _key(None, "Strategy name -> partial config merged over the base.",
+                                             _STRATEGIES)
+    sizes: list[int | str | None] | int | str | None = _key(None, "Training pairs per run.", _SIZES)
+    seeds: list[int] | int | None = _key(None, "Seeds (default: the base's training.seed).", "non-negative integers")
+    budget: Budget = field(default_factory=Budget, metadata={"doc": "The stopping keys every run shares."})
+    output_dir: str | None = _key(None, "The output folder (default runs/compare/NAME).", "a path")
+    report: ReportOptions = field(default_factory=ReportOptions, metadata={"doc": "What the report shows."})
+
+
+@dataclass(frozen=True)
+class Run:
+    """One cell of the grid."""
+
+    strategy: str
+    size: int | None  # None = the whole training split
+    seed: int
+
+    @property
+    def label(self) -> int | str:
+        return "all" if self.size is None else self.size
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """Identifies the run's records in results.jsonl (see :func:`vectorseq.compare.results.record_key`)."""
+        return (self.strategy, str(self.label), self.seed)
+
+    @property
+    def dirname(self) -> str:
+        return f"runs/{self.strategy}/n{self.label}_s{self.seed}"
+
+
+@dataclass
+class Experiment:
+    """A validated experiment: the base config, the strategies and the grid they are run on."""
+
+    name: str
+    base: dict[str, Any]
+    strategies: dict[str, dict[str, Any]]
+    sizes: list[int | None]
+    seeds: list[int]
+    budget: dict[str, Any] = field(default_factory=dict)  # the budget keys the file sets
+    output_dir: Path = Path("runs/compare/experiment")
+    report: ReportOptions = field(default_factory=ReportOptions)
+    description: str = ""
+    source: str = "experiment"
+
+    def runs(self) -> list[Run]:
+        """The grid, smallest size first, so that a first complete picture arrives early."""
+        return [Run(s, n, seed) for n in self.sizes for seed in self.seeds for s in self.strategies]
+
+    def raw_config(self, strategy: str | None, size: int | None, seed: int) -> dict[str, Any]:
+        """The config mapping of one run before validation (``strategy=None``: the base with budget and subset)."""
+        label = "all" if size is None else size
+        raw = merge(self.base, self.strategies[strategy] if strategy is not None else {})
+        training: dict[str, Any] = {"seed": seed, "resume": True}
+        if self.budget:
+            training.update({k: self.budget.get(k) for k in BUDGET_KEYS})
+        return merge(raw, {"name": f"{strategy or 'base'}-n{label}-s{seed}",
+                           "data": {"subset": size, "subset_mode": "random"}, "training": training})
+
+    def run_config(self, strategy: str, size: int | None, seed: int) -> Config:
+        """The validated config of one run."""
+        try:
+            return config_from_dict(self.raw_config(strategy, size, seed))
+        except ConfigError as e:
+            raise ConfigError(f"{self.source}: strategy {strategy!r} makes an invalid config: {e}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "base": self.base,
+                "strategies": self.strategies, "sizes": ["all" if n is None else n for n in self.sizes],
+                "seeds": self.seeds, "budget": self.budget, "output_dir": str(self.output_dir),
+                "report": dataclasses.asdict(self.report)}
+
+
+# ------------------------------------------------------------------------------------------- loading
+@dataclass
+class _Source:
+    """Where an experiment comes from: its mapping, the name messages use, and the defaults it implies."""
+
+    raw: Any
+    where: str
+    base_dir: Path  # base_config paths are relative to it
+    default_name: str
+    folder: Path | None = None  # an output folder given instead of a file: the default output folder
+
+
+def _read_source(source: str | Path | dict) -> _Source:
+    if isinstance(source, dict):
+        return _Source(source, "experiment", Path.cwd(), "experiment")
+    p, folder = Path(source), None
+    if p.is_dir():
+        if not (p / EXPERIMENT_FILE).is_file():
+            raise ConfigError(f"{p}: a folder without {EXPERIMENT_FILE}; give an experiment YAML file")
+        folder, p = p, p / EXPERIMENT_FILE
+    return _Source(read_yaml(p, "experiment file"), str(p), p.parent, p.stem, folder)
+
+
+def _resolve_base(spec: ExperimentFile, src: _Source) -> dict[str, Any]:
+    """The base config mapping: the base_config file, with ``base`` merged over it."""
+    if spec.base is None and spec.base_config is None:
+        raise ConfigError(f"{src.where}: no base config; give `base_config: PATH` (relative to the experiment file) "
+                          "and/or `base:` (a config mapping)")
+    base: dict[str, Any] = {}
+    if spec.base_config is not None:
+        bp = Path(spec.base_config)
+        bp = bp if bp.is_absolute() else src.base_dir / bp
+        base = read_yaml(bp, "base_config") or {}
+        if not isinstance(base, dict):
+            raise ConfigError(f"{bp}: expected a config mapping")
+    return merge(base, spec.base or {})
+
+
+def _check_strategy(name: str, override: Any, where: str) -> None:
+    if not _NAME_RE.match(name):
+        raise ConfigError(f"{where}: strategy name {name!r} {_NAME_RULE}")
+    if not isinstance(override, dict):
+        raise ConfigError(f"{where}: strategy {name!r}: expected a partial config mapping, "
+                          f"got {type(override).__name__}")
+    for forbidden, why in (("data", "every strategy trains and tests on the same data; put data settings in the "
+                                    "base config"),
+                           ("name", "run names are set by the experiment")):
+        if forbidden in override:
+            raise ConfigError(f"{where}: strategy {name!r} sets `{forbidden}`: {why}")
+    training = override.get("training") or {}
+    if isinstance(training, dict):
+        for k in BUDGET_KEYS:
+            if k in training:
+                raise ConfigError(f"{where}: strategy {name!r} sets training.{k}: the budget is the same for every "
+                                  "run; set it under `budget:`")
+        if "seed" in training:
+            raise ConfigError(f"{where}: strategy {name!r} sets training.seed: seeds are set by `seeds:`")
+
+
+def _strategies(spec: ExperimentFile, where: str) -> dict[str, dict[str, Any]]:
+    if not spec.strategies:
+        raise ConfigError(f"{where}: strategies: expected {_STRATEGIES}")
+    out = {}
+    for name, override in spec.strategies.items():
+        _check_strategy(str(name), override or {}, where)
+        out[str(name)] = override or {}
+    return out
+
+
+def _int_list(value: Any, where: str, key: str, allow_all: bool) -> list[int | None]:
+    """sizes (positive, or None for `all`) and seeds (non-negative): at least one, no duplicates."""
+    out: list[int | None] = []
+    for v in value if isinstance(value, list) else [value]:
+        if allow_all and (v is None or (isinstance(v, str) and v.lower() == "all")):
+            out.append(None)
+        elif isinstance(v, int) and not isinstance(v, bool) and v >= (1 if allow_all else 0):
+            out.append(v)
+        else:
+            accepted = _SIZES if allow_all else "non-negative integers"
+            raise ConfigError(f"{where}: {key}: {v!r} is not valid; expected {accepted}")
+    if not out:
+        raise ConfigError(f"{where}: {key}: give at least one value")
+    if len(set(out)) != len(out):
+        raise ConfigError(f"{where}: {key}: {out} has duplicates")
+    return out
+
+
+def _grid(spec: ExperimentFile, base: dict[str, Any], where: str) -> tuple[list[int | None], list[int]]:
+    """The sizes (ascending, `all` last) and the seeds (default: the base's training.seed)."""
+    sizes = _int_list(spec.sizes, where, "sizes", allow_all=True)
+    base_training = base.get("training") if isinstance(base.get("training"), dict) else {}
+    seeds = spec.seeds if spec.seeds is not None else [base_training.get("seed", 42)]
+    return (sorted(sizes, key=lambda n: float("inf") if n is None else n),
+            _int_list(seeds, where, "seeds", allow_all=False))
+
+
+def _check_configs(exp: Experiment) -> None:
+    """Every run must train for a budget, and every strategy must make a valid config, before anything trains."""
+    base_training = exp.base.get("training") if isinstance(exp.base.get("training"), dict) else {}
+    if not exp.budget and not any(base_training.get(k) is not None for k in BUDGET_KEYS):
+        raise ConfigError(f"{exp.source}: no budget; set e.g. `budget: {{max_steps: 2000}}` (or max_minutes / "
+                          "max_epochs) so that every run trains for the same budget")
+    size, seed = exp.sizes[0], exp.seeds[0]
+    try:
+        config_from_dict(exp.raw_config(None, size, seed))
+        base_error = None
+    except ConfigError as e:
+        base_error = str(e)
+    for name in exp.strategies:
+        try:
+            config_from_dict(exp.raw_config(name, size, seed))
+        except ConfigError as e:
+            if str(e) == base_error:  # the base is at fault, not the strategy
+                raise ConfigError(f"{exp.source}: the base config is invalid: {e} (strategy {name!r} inherits it)") \
+                    from None
+            raise ConfigError(f"{exp.source}: strategy {name!r} makes an invalid config: {e}") from None
+
+
+def load_experiment(source: str | Path | dict, output_dir: str | Path | None = None) -> Experiment:
+    """Read and validate an experiment (a YAML file, an output folder holding experiment.yaml, or a dict)."""
+    src = _read_source(source)
+    where = src.where
+    spec: ExperimentFile = build_dataclass(ExperimentFile, src.raw, source=where)
+    name = src.default_name if spec.name is None else spec.name
+    if not _NAME_RE.match(name):
+        raise ConfigError(f"{where}: name: {name!r} {_NAME_RULE}")
+    spec.budget.check(where)
+    spec.report.check(where)
+    base = _resolve_base(spec, src)
+    strategies = _strategies(spec, where)
+    sizes, seeds = _grid(spec, base, where)
+    out = output_dir or src.folder or spec.output_dir or f"runs/compare/{name}"
+    exp = Experiment(name=name, base=base, strategies=strategies, sizes=sizes, seeds=seeds,
+                     budget=spec.budget.given(), output_dir=Path(out), report=spec.report,
+                     description=spec.description or "", source=where)
+    _check_configs(exp)
+    return exp
