@@ -36,7 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vectorseq.data.parallel import ParallelCorpus, PathLike, read_parallel
+from vectorseq.data.corpus import ParallelCorpus
+from vectorseq.data.lines import PathLike
+from vectorseq.data.parallel import read_parallel
 from vectorseq.errors import ConfigError, DataError, VectorseqError
 
 __all__ = [

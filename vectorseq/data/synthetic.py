@@ -61,7 +61,7 @@ import random
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from vectorseq.data.parallel import ParallelCorpus
+from vectorseq.data.corpus import ParallelCorpus
 from vectorseq.errors import ConfigError, VectorseqError
 
 __all__ = ["KINDS", "generate_corpus", "builtin_splits", "describe", "render_pair", "supported_languages"]
