@@ -544,12 +544,12 @@ def _read_history(path: Path) -> list[dict[str, Any]]:
 
 
 def _load_splits(cfg: Config) -> dict[str, Any]:
-    from .data.splits import load_split, load_splits
+    from .data.splits import _read_files, load_splits
 
     d = cfg.data
     if d.streaming:  # the training files are streamed, never loaded: read only valid and test
-        return {"train": None, "valid": load_split(d.valid, d, "valid", True),
-                "test": load_split(d.test, d, "test", False)}
+        return {"train": None, "valid": _read_files(d.valid, d, "valid", True),
+                "test": _read_files(d.test, d, "test", False)}
     return load_splits(d, seed=cfg.training.seed)
 
 
