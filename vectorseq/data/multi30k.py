@@ -36,7 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vectorseq.data.parallel import ParallelCorpus, PathLike, read_parallel
+from vectorseq.data.corpus import ParallelCorpus
+from vectorseq.data.lines import PathLike
+from vectorseq.data.parallel import read_parallel
 from vectorseq.errors import ConfigError, DataError, VectorseqError
 
 __all__ = [
@@ -202,43 +204,55 @@ def download_file(
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)
     try:
-        digest = hashlib.sha256()
-        n_bytes = 0
-        request = urllib.request.Request(url, headers={"User-Agent": "vectorseq (urllib)"})
-        try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
-                while chunk := response.read(1 << 16):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    n_bytes += len(chunk)
-        except urllib.error.HTTPError as e:
-            raise VectorseqError(f"download of {url} failed: HTTP {e.code} {e.reason}") from None
-        except urllib.error.URLError as e:
-            raise VectorseqError(f"could not download {url}: {e.reason}") from None
-        except (TimeoutError, ConnectionError, OSError) as e:
-            raise VectorseqError(f"could not download {url}: {e}") from None
-
-        redo = f"{url} was deleted; retry, or download the file by hand and pass --data-dir DIR"
-        if size is not None and n_bytes != size:
-            raise DataError(f"the download has {n_bytes} bytes but {size} were expected; {redo}", url)
-        if sha256 is not None and digest.hexdigest() != sha256.lower():
-            raise DataError(
-                f"checksum mismatch: SHA-256 is {digest.hexdigest()} but {sha256} was expected "
-                f"(a corrupted download, or the file on the server changed); {redo}",
-                url,
-            )
-        if expected_lines is not None:
-            try:
-                n_lines = _count_gzip_lines(tmp)
-            except (OSError, EOFError, zlib.error):
-                raise DataError(f"the download is not a valid gzip file (an error page?); {redo}", url) from None
-            if n_lines != expected_lines:
-                raise DataError(f"the download has {n_lines} lines but {expected_lines} were expected; {redo}", url)
+        digest, n_bytes = _fetch(url, fd, timeout)
+        _verify(tmp, url, digest, n_bytes, sha256=sha256, size=size, expected_lines=expected_lines)
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException:  # Ctrl-C included: never leave a partial file behind
         tmp.unlink(missing_ok=True)
         raise
     return dest
+
+
+def _fetch(url: str, fd: int, timeout: float) -> tuple[str, int]:
+    """Stream ``url`` into the open file ``fd`` (closed here); return its SHA-256 (hex) and size in bytes."""
+    digest = hashlib.sha256()
+    n_bytes = 0
+    request = urllib.request.Request(url, headers={"User-Agent": "vectorseq (urllib)"})
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                digest.update(chunk)
+                n_bytes += len(chunk)
+    except urllib.error.HTTPError as e:
+        raise VectorseqError(f"download of {url} failed: HTTP {e.code} {e.reason}") from None
+    except urllib.error.URLError as e:
+        raise VectorseqError(f"could not download {url}: {e.reason}") from None
+    except (TimeoutError, ConnectionError, OSError) as e:
+        raise VectorseqError(f"could not download {url}: {e}") from None
+    return digest.hexdigest(), n_bytes
+
+
+def _verify(tmp: Path, url: str, digest: str, n_bytes: int, *, sha256: str | None, size: int | None,
+            expected_lines: int | None) -> None:
+    """Raise DataError unless the downloaded file ``tmp`` passes every check that is given."""
+    redo = f"{url} was deleted; retry, or download the file by hand and pass --data-dir DIR"
+    if size is not None and n_bytes != size:
+        raise DataError(f"the download has {n_bytes} bytes but {size} were expected; {redo}", url)
+    if sha256 is not None and digest != sha256.lower():
+        raise DataError(
+            f"checksum mismatch: SHA-256 is {digest} but {sha256} was expected "
+            f"(a corrupted download, or the file on the server changed); {redo}",
+            url,
+        )
+    if expected_lines is None:
+        return
+    try:
+        n_lines = _count_gzip_lines(tmp)
+    except (OSError, EOFError, zlib.error):
+        raise DataError(f"the download is not a valid gzip file (an error page?); {redo}", url) from None
+    if n_lines != expected_lines:
+        raise DataError(f"the download has {n_lines} lines but {expected_lines} were expected; {redo}", url)
 
 
 def _check_split(split: str, langs: tuple[str, ...]) -> None:
@@ -321,62 +335,62 @@ def load_multi30k(
     if src_lang == tgt_lang:
         raise ConfigError(f"src_lang and tgt_lang are both {src_lang!r}; choose two different languages")
     _check_split(split, (src_lang, tgt_lang))
+    langs = (split, src_lang, tgt_lang)
+    if data_dir is not None:  # an explicit folder: use it or fail, never fall back silently
+        folder, src, tgt = _in_data_dir(Path(data_dir).expanduser(), *langs)
+    else:
+        folder, src, tgt = _find_or_download(*langs, multi30k_cache_dir(cache_dir), download, url_base)
+    corpus = read_parallel(src, tgt, **read_options)
+    corpus.source = f"Multi30k {split} {src_lang}-{tgt_lang} ({folder})"
+    return corpus
+
+
+def _find_pair(folder: Path, split: str, src_lang: str, tgt_lang: str) -> tuple[Path | None, Path | None]:
+    return _find_file(folder, split, src_lang), _find_file(folder, split, tgt_lang)
+
+
+def _in_data_dir(folder: Path, split: str, src_lang: str, tgt_lang: str) -> tuple[Path, Path, Path]:
+    """Step 1: the folder given as ``data_dir``, which must hold both files."""
+    if not folder.is_dir():
+        raise DataError("the Multi30k data folder does not exist; check the path given as data_dir", str(folder))
+    src, tgt = _find_pair(folder, split, src_lang, tgt_lang)
+    if src is None or tgt is None:
+        missing = [f"{split}.{lang}.gz" for lang, p in ((src_lang, src), (tgt_lang, tgt)) if p is None]
+        raise DataError(
+            f"the Multi30k folder has no {' or '.join(missing)}; it must hold the official files "
+            f"{{split}}.{{lang}}.gz from github.com/multi30k/dataset (data/task1/raw)",
+            str(folder),
+        )
+    return folder, src, tgt
+
+
+def _find_or_download(split: str, src_lang: str, tgt_lang: str, cache: Path, download: bool,
+                      url_base: str | None) -> tuple[Path, Path, Path]:
+    """Steps 2 to 4: ``$VECTORSEQ_MULTI30K``, the cache, the download; else one error saying where it looked."""
     names = f"{split}.{src_lang}.gz and {split}.{tgt_lang}.gz"
-
-    def read(folder: Path, src: Path, tgt: Path) -> ParallelCorpus:
-        corpus = read_parallel(src, tgt, **read_options)
-        corpus.source = f"Multi30k {split} {src_lang}-{tgt_lang} ({folder})"
-        return corpus
-
-    def find_both(folder: Path) -> tuple[Path | None, Path | None]:
-        return _find_file(folder, split, src_lang), _find_file(folder, split, tgt_lang)
-
-    # 1. An explicit folder: use it or fail, never fall back silently.
-    if data_dir is not None:
-        folder = Path(data_dir).expanduser()
-        if not folder.is_dir():
-            raise DataError("the Multi30k data folder does not exist; check the path given as data_dir", str(folder))
-        src, tgt = find_both(folder)
-        if src is None or tgt is None:
-            missing = [f"{split}.{lang}.gz" for lang, p in ((src_lang, src), (tgt_lang, tgt)) if p is None]
-            raise DataError(
-                f"the Multi30k folder has no {' or '.join(missing)}; it must hold the official files "
-                f"{{split}}.{{lang}}.gz from github.com/multi30k/dataset (data/task1/raw)",
-                str(folder),
-            )
-        return read(folder, src, tgt)
-
     looked: list[str] = []
-    # 2. The environment variable.
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         folder = Path(env).expanduser()
-        src, tgt = find_both(folder) if folder.is_dir() else (None, None)
+        src, tgt = _find_pair(folder, split, src_lang, tgt_lang)
         if src is not None and tgt is not None:
-            return read(folder, src, tgt)
+            return folder, src, tgt
         looked.append(f"${ENV_DATA_DIR}={folder} ({'no ' + names if folder.is_dir() else 'not a folder'})")
     else:
         looked.append(f"${ENV_DATA_DIR} (not set)")
-
-    # 3. The cache.
-    cache = multi30k_cache_dir(cache_dir)
-    src, tgt = find_both(cache) if cache.is_dir() else (None, None)
+    src, tgt = _find_pair(cache, split, src_lang, tgt_lang)
     if src is not None and tgt is not None:
-        return read(cache, src, tgt)
+        return cache, src, tgt
     looked.append(f"the cache {cache} (no {names})")
-
-    # 4. The download.
     if not download:
         looked.append("the download (disabled by download=False / --no-download)")
     else:
         url = (url_base or MULTI30K_URL).rstrip("/")
         try:
-            src = src or download_multi30k(split, src_lang, cache, url)
-            tgt = tgt or download_multi30k(split, tgt_lang, cache, url)
+            return (cache, src or download_multi30k(split, src_lang, cache, url),
+                    tgt or download_multi30k(split, tgt_lang, cache, url))
         except DataError:
             raise  # a checksum or size mismatch: its own message says what to do
         except VectorseqError as e:
             looked.append(f"the download ({e})")
-        else:
-            return read(cache, src, tgt)
     raise VectorseqError(f"Multi30k {split} {src_lang}-{tgt_lang} not found: looked in {'; '.join(looked)}. To fix: {_FIX}")

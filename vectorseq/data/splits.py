@@ -1,54 +1,99 @@
-"""Load the train / valid / test splits named by a config's ``data`` section."""
+"""The one loader of the data stage: the train / valid / test splits that a config's ``data`` section names.
+
+Three datasets sit behind it, chosen by ``data.dataset``:
+
+* ``builtin`` -- the generated English -> X corpus (:func:`~vectorseq.data.synthetic.builtin_splits`);
+* ``multi30k`` -- the Multi30k benchmark (:func:`~vectorseq.data.multi30k.load_multi30k`);
+* ``files`` -- the user's files: two aligned files or one TSV file per split
+  (:func:`~vectorseq.data.parallel.read_parallel` / :func:`~vectorseq.data.parallel.read_tsv`).
+
+:func:`load_splits` returns all three splits in memory. When the training files are streamed
+(``data.streaming``) they are never loaded; the trainer then reads only the validation and test splits,
+each with :func:`load_split`.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from ..errors import ConfigError
+from vectorseq.data.corpus import ParallelCorpus
+from vectorseq.data.multi30k import load_multi30k
+from vectorseq.data.parallel import read_parallel, read_tsv
+from vectorseq.data.synthetic import builtin_splits
+from vectorseq.errors import ConfigError, did_you_mean
 
+__all__ = ["load_splits", "load_split", "DATASETS"]
 
-def _read_files(files: Any, data: Any, name: str, required: bool):
-    from .parallel import read_parallel, read_tsv
-
-    kw = dict(on_error=data.on_error, max_length=data.max_length)
-    if files.tsv:
-        return read_tsv(files.tsv, **kw)
-    if files.src and files.tgt:
-        return read_parallel(files.src, files.tgt, **kw)
-    if required:
-        raise ConfigError(f"data.{name}: give src and tgt files (or tsv)")
-    return None
+Splits = dict[str, "ParallelCorpus | None"]
 
 
-def load_splits(data: Any, seed: int = 0) -> dict[str, Any]:
+def load_splits(data: Any, seed: int = 0) -> Splits:
     """Return ``{"train": ParallelCorpus, "valid": ..., "test": ... or None}`` for a DataConfig.
 
     The training subset (``data.subset``) is taken here so every strategy of a comparison sees exactly the
     same pairs for the same seed.
     """
-    if data.dataset == "builtin":
-        from .synthetic import builtin_splits
-
-        b = data.builtin
-        splits = builtin_splits(n_train=b.n_train, n_val=b.n_val, n_test=b.n_test, seed=b.seed, tgt_lang=data.tgt_lang)
-        out = {"train": splits["train"], "valid": splits["val"], "test": splits.get("test")}
-    elif data.dataset == "multi30k":
-        from .multi30k import load_multi30k
-
-        def get(split: str):
-            return load_multi30k(split, src_lang=data.src_lang, tgt_lang=data.tgt_lang, data_dir=data.data_dir)
-
-        out = {"train": get("train"), "valid": get("val"), "test": get(data.test_split)}
-        if data.max_length:  # multi30k is clean; only the length limit applies to training pairs
-            tr = out["train"]
-            keep = [i for i in range(len(tr)) if len(tr.src[i].split()) <= data.max_length
-                    and len(tr.tgt[i].split()) <= data.max_length]
-            if len(keep) < len(tr):
-                tr.src = [tr.src[i] for i in keep]
-                tr.tgt = [tr.tgt[i] for i in keep]
-    else:
-        out = {"train": _read_files(data.train, data, "train", True),
-               "valid": _read_files(data.valid, data, "valid", True),
-               "test": _read_files(data.test, data, "test", False)}
+    loader = DATASETS.get(data.dataset)
+    if loader is None:
+        close = did_you_mean(data.dataset, DATASETS)
+        hint = f"; did you mean {close!r}?" if close else ""
+        raise ConfigError(f"data.dataset: unknown dataset {data.dataset!r}{hint} (choose from {', '.join(DATASETS)})")
+    splits = loader(data)
     if data.subset:
-        out["train"] = out["train"].subset(data.subset, mode=data.subset_mode, seed=seed)
-    return out
+        splits["train"] = splits["train"].subset(data.subset, mode=data.subset_mode, seed=seed)
+    return splits
+
+
+def load_split(files: Any, data: Any, name: str, required: bool = True) -> ParallelCorpus | None:
+    """Read one split of ``data.dataset: files``: ``files.tsv``, or the aligned ``files.src`` and ``files.tgt``.
+
+    ``files`` is the split's FilesConfig (``data.train``, ``data.valid`` or ``data.test``), ``name`` its name
+    in messages; ``data.on_error`` and ``data.max_length`` apply. A split without files is None, or a
+    ConfigError when ``required``.
+    """
+    options = dict(on_error=data.on_error, max_length=data.max_length)
+    if files.tsv:
+        return read_tsv(files.tsv, **options)
+    if files.src and files.tgt:
+        return read_parallel(files.src, files.tgt, **options)
+    if required:
+        raise ConfigError(f"data.{name}: give src and tgt files (or tsv)")
+    return None
+
+
+def _builtin(data: Any) -> Splits:
+    b = data.builtin
+    splits = builtin_splits(n_train=b.n_train, n_val=b.n_val, n_test=b.n_test, seed=b.seed, tgt_lang=data.tgt_lang)
+    return {"train": splits["train"], "valid": splits["val"], "test": splits.get("test")}
+
+
+def _multi30k(data: Any) -> Splits:
+    def get(split: str) -> ParallelCorpus:
+        return load_multi30k(split, src_lang=data.src_lang, tgt_lang=data.tgt_lang, data_dir=data.data_dir)
+
+    train = get("train")
+    if data.max_length:  # multi30k is clean; only the length limit applies, to the training pairs
+        _drop_longer(train, data.max_length)
+    return {"train": train, "valid": get("val"), "test": get(data.test_split)}
+
+
+def _files(data: Any) -> Splits:
+    return {"train": load_split(data.train, data, "train", True),
+            "valid": load_split(data.valid, data, "valid", True),
+            "test": load_split(data.test, data, "test", False)}
+
+
+def _drop_longer(corpus: ParallelCorpus, max_length: int) -> None:
+    """Drop, in place, the pairs with more than ``max_length`` whitespace tokens on either side."""
+    keep = [i for i in range(len(corpus))
+            if len(corpus.src[i].split()) <= max_length and len(corpus.tgt[i].split()) <= max_length]
+    if len(keep) < len(corpus):
+        corpus.src = [corpus.src[i] for i in keep]
+        corpus.tgt = [corpus.tgt[i] for i in keep]
+
+
+# The name training imported before load_split was public; training/prepare.py still uses it on its branch.
+# TODO(lead, on merge): import load_split there instead and delete this line.
+_read_files = load_split
+
+#: The datasets ``data.dataset`` can name, each with the function that loads its splits.
+DATASETS: dict[str, Callable[[Any], Splits]] = {"builtin": _builtin, "multi30k": _multi30k, "files": _files}

@@ -61,7 +61,12 @@ import random
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from vectorseq.data.parallel import ParallelCorpus
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+from num2words import CONVERTER_CLASSES, num2words
+
+from vectorseq.data.corpus import ParallelCorpus
 from vectorseq.errors import ConfigError, VectorseqError
 
 __all__ = ["KINDS", "generate_corpus", "builtin_splits", "describe", "render_pair", "supported_languages"]
@@ -121,9 +126,6 @@ _FIXES: dict[str, tuple[tuple[str, str], ...]] = {
 @functools.lru_cache(maxsize=1)
 def supported_languages() -> tuple[str, ...]:
     """Target language codes that both num2words and Babel know (English excluded: it is the source)."""
-    from babel import Locale, UnknownLocaleError
-    from num2words import CONVERTER_CLASSES
-
     codes = []
     for code in sorted(CONVERTER_CLASSES):
         if code.split("_")[0] == "en":
@@ -153,8 +155,6 @@ def _check_language(tgt_lang: str) -> None:
 @functools.lru_cache(maxsize=65536)
 def _words(value: int, to: str, lang: str) -> str:
     """num2words with the post-fixes above, cached (num2words takes ~0.1 ms a call)."""
-    from num2words import num2words
-
     text = num2words(value, to=to, lang=lang)
     for wrong, right in _FIXES.get(lang, ()):
         text = text.replace(wrong, right)
@@ -179,14 +179,10 @@ def _render_year(value: int, lang: str) -> tuple[str, str]:
 
 
 def _format_date(day: datetime.date, fmt: str, locale: str) -> str:
-    from babel.dates import format_date
-
     return format_date(day, fmt, locale=locale).translate(_SPACES)
 
 
 def _format_time(clock: datetime.time, locale: str) -> str:
-    from babel.dates import format_time
-
     return format_time(clock, "short", locale=locale).translate(_SPACES)
 
 
@@ -211,8 +207,6 @@ def _render_datetime(value: tuple[datetime.date, str, datetime.time], lang: str)
 
 
 def _render_decimal(value: Decimal, lang: str) -> tuple[str, str]:
-    from babel.numbers import format_decimal
-
     return (
         format_decimal(value, locale=_SOURCE_LOCALE).translate(_SPACES),
         format_decimal(value, locale=lang).translate(_SPACES),
