@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from vectorseq import vectorizer as vmod
 from vectorseq.errors import VectorseqError
-from vectorseq.standardize import join_word_tokens, standardize, word_regex
+from vectorseq.text.standardize import standardize
+from vectorseq.text.split import join_word_tokens, word_regex
 from vectorseq.vectorizer import (
     BOS_ID,
     EOS_ID,
