@@ -9,6 +9,7 @@ the wrong type or outside its choices is an error that names the key and what it
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import types
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import yaml
 
 from .errors import ConfigError, did_you_mean
+from .text.options import STANDARDIZE_OPTIONS, TRANSLATION_DEFAULTS
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
@@ -92,22 +94,39 @@ class DataConfig:
 
 
 # ------------------------------------------------------------------------------------------ vectorizer
+_V = TRANSLATION_DEFAULTS  # the vectorizer's defaults live in vectorseq/text/options.py, with their reasons
+
+
 @dataclass
 class VectorizerSideConfig:
     """How one side's text becomes token ids (see vectorseq.vectorizer.TextVectorizer)."""
 
     standardize: str | None = _f(
-        None, "none, lower, strip_punctuation, lower_and_strip_punctuation or nfkc (null = none)."
+        _V["standardize"], f"{', '.join(STANDARDIZE_OPTIONS[:-1])} or {STANDARDIZE_OPTIONS[-1]} (null = none)."
     )
     split: Literal["whitespace", "word", "character", "sentencepiece"] = _f(
-        "sentencepiece", "whitespace, word (splits punctuation off), character or sentencepiece (subwords)."
+        _V["split"], "whitespace, word (splits punctuation off), character or sentencepiece (subwords)."
     )
-    max_tokens: int | None = _f(8000, "Vocabulary size including the 4 specials (required for sentencepiece).")
-    min_freq: int = _f(1, "Word/character split: drop tokens seen fewer times than this.")
-    sentencepiece_model_type: Literal["bpe", "unigram"] = _f("bpe", "SentencePiece algorithm.")
-    output_mode: Literal["int", "one_hot", "multi_hot", "count", "tf_idf"] = _f(
-        "int", "Kept as `int` for seq2seq input; count-based inputs are chosen under `embeddings`."
-    )
+    max_tokens: int | None = _f(_V["max_tokens"], "Vocabulary size including the 4 specials (required for sentencepiece).")
+    min_freq: int = _f(_V["min_freq"], "Word/character split: drop tokens seen fewer times than this.")
+    sentencepiece_model_type: Literal["bpe", "unigram"] = _f(_V["sentencepiece_model_type"], "SentencePiece algorithm.")
+
+
+#: Keys that model folders written by older versions hold but that no longer exist; loading drops them.
+#: ``vectorizer.*.output_mode`` was never read (count-based inputs are chosen under ``embeddings``).
+RETIRED_KEYS = (("vectorizer", "src", "output_mode"), ("vectorizer", "tgt", "output_mode"))
+
+
+def _drop_retired(raw: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``raw`` without :data:`RETIRED_KEYS` (so an old model folder's config.yaml still loads)."""
+    raw = copy.deepcopy(raw)
+    for *parents, key in RETIRED_KEYS:
+        node: Any = raw
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(key, None)
+    return raw
 
 
 @dataclass
@@ -387,7 +406,7 @@ def build_dataclass(cls: type, raw: Any, path: str = "", source: str = "") -> An
 
 def config_from_dict(raw: dict[str, Any]) -> Config:
     """Validate a nested dict (as read from YAML) into a :class:`Config`."""
-    return build_dataclass(Config, raw).check()
+    return build_dataclass(Config, _drop_retired(raw)).check()
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

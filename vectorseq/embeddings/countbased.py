@@ -73,10 +73,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from ..text.vocabulary import EOS_ID, PAD_ID, idf_from_df
 from .base import InputLayer
-
-PAD_ID = 0
-EOS_ID = 3
 
 __all__ = [
     "BagInput",
@@ -120,7 +118,7 @@ def compute_idf(train_ids: Iterable[Sequence[int] | np.ndarray], vocab_size: int
     df = np.bincount(pairs % vocab_size, minlength=vocab_size).astype(np.float64)
     if eos_everywhere and vocab_size > EOS_ID:
         df[EOS_ID] = n
-    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    idf = idf_from_df(df, n)
     idf[PAD_ID] = 0.0
     return idf
 
