@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
 from ..data.batch_source import BatchSource
-from .distributed import Dist
 from .optim import set_learning_rate
+from .run import Run
 from .state import TrainState
 from .step import Meter, UpdateStep
 from .validation import Validator
@@ -27,13 +26,12 @@ from .validation import Validator
 class Trainer:
     """A model, its optimizer, a batch source, the training state and the validator, and the loop over them."""
 
-    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, source: BatchSource,
-                 state: TrainState, validator: Validator, dist: Dist, device: torch.device, tc: Any,
-                 say: Any = print, progress: bool = True):
-        self.model, self.optimizer, self.source = model, optimizer, source
-        self.state, self.validator, self.dist, self.tc, self.say = state, validator, dist, tc, say
-        self.step = UpdateStep(model, dist.wrap(model, device), optimizer, device, tc, dist.world)
-        self.show_progress = progress and dist.main
+    def __init__(self, run: Run, model: torch.nn.Module, optimizer: torch.optim.Optimizer, source: BatchSource,
+                 state: TrainState, validator: Validator, progress: bool = True):
+        self.model, self.optimizer, self.source, self.state, self.validator = model, optimizer, source, state, validator
+        self.dist, self.tc, self.say = run.dist, run.cfg.training, run.say
+        self.step = UpdateStep(model, run.dist.wrap(model, run.device), optimizer, run.device, self.tc, run.dist.world)
+        self.show_progress = progress and run.dist.main
         self.elapsed = state.elapsed_s
 
     def fit(self) -> str:

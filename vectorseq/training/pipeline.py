@@ -17,8 +17,9 @@ from ..translator import Translator
 from .curve import plot_curve
 from .loop import Trainer
 from .optim import build_optimizer
-from .prepare import (Run, build_batch_source, build_seeded_model, encode_pairs, fit_input_layers, load_data,
-                      prepare_vectorizers, prepare_vectors, record_vector_widths, start_run)
+from .prepare import (build_batch_source, build_seeded_model, encode_pairs, fit_input_layers, load_data,
+                      prepare_vectorizers, prepare_vectors, record_vector_widths)
+from .run import Run, start_run
 from .state import TrainState
 from .validation import Validator
 
@@ -42,7 +43,6 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     ``splits`` lets callers (tests, comparisons) pass already-loaded data instead of ``cfg.data``.
     """
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
-    tc = cfg.training
     # ------------------------------------------------------------------ prepare
     run = start_run(cfg, output_dir, log)
     data = load_data(run, splits)
@@ -59,9 +59,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     optimizer = build_optimizer(model, cfg)
     state = TrainState.load(run.out / LAST_CHECKPOINT, model, optimizer, run.device) if run.resuming else TrainState()
     history = read_jsonl(run.out / LOG_FILE) if run.resuming else []
-    validator = Validator(cfg, run.out, run.dist, run.device, valid_ids, data.splits["valid"].tgt, tgt_vec,
-                          history, run.say)
-    trainer = Trainer(model, optimizer, source, state, validator, run.dist, run.device, tc, run.say, progress)
+    validator = Validator(run, valid_ids, data.splits["valid"].tgt, tgt_vec, history)
+    trainer = Trainer(run, model, optimizer, source, state, validator, progress)
     run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "
             f"trainable); {source.description} training pairs; device {run.device}; world size {run.dist.world}")
     # ------------------------------------------------------------------ fit

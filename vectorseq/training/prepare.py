@@ -1,7 +1,7 @@
-"""Preparing a training run: everything between a config and the first update.
+"""Preparing a training run: everything between the run's start (:mod:`~vectorseq.training.run`) and the
+first update.
 
-In the order :func:`vectorseq.training.train` calls them: :func:`start_run` (device, processes, seeds, the
-model folder), :func:`load_data` (the splits, or a sample of the streamed training files), the vectorizers
+In the order :func:`vectorseq.training.train` calls them: :func:`load_data` (the splits, or a sample of the streamed training files), the vectorizers
 (adapted on the training text and saved, or loaded when resuming), the pretrained vectors (their width is
 recorded in the config: it is part of the model's shape), the model with its input layers fitted on the
 training ids (pretrained rows, table policies, IDF; coverage report), and the :mod:`batch source
@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,43 +25,11 @@ from ..data.streaming import sample_pairs
 from ..embeddings.factory import prepare_pretrained
 from ..errors import VectorseqError
 from ..models import build_model
-from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, LAST_CHECKPOINT, LOG_FILE, load_vectorizers, save_vectorizers
-from ..translator import resolve_device
+from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, LAST_CHECKPOINT, load_vectorizers, save_vectorizers
 from ..vectorizer import TextVectorizer
-from .distributed import Dist, rank_device, setup_distributed
+from .run import Run
 
 Ids = tuple[list[np.ndarray], list[np.ndarray]]  # source and target ids of a corpus, without specials
-
-
-@dataclass
-class Run:
-    """Where and how this process trains: the config, the model folder, the device and the process group."""
-
-    cfg: Config
-    out: Path
-    device: torch.device
-    dist: Dist
-    resuming: bool  # checkpoints/last exists and training.resume is on
-    say: Callable[..., None]  # the log function on rank 0, silent elsewhere
-
-
-def start_run(cfg: Config, output_dir: str | Path, log: Callable[..., None]) -> Run:
-    """Pick the device, join the process group, seed every RNG, create the model folder."""
-    tc, out = cfg.training, Path(output_dir)
-    device = resolve_device(tc.device)
-    dist = setup_distributed(device, tc.dist_timeout_s)
-    device = rank_device(dist, device)
-    if tc.threads:
-        torch.set_num_threads(tc.threads)
-    random.seed(tc.seed)
-    np.random.seed(tc.seed)
-    torch.manual_seed(tc.seed)
-    resuming = tc.resume and (out / LAST_CHECKPOINT / "state.json").is_file()
-    if dist.main:
-        out.mkdir(parents=True, exist_ok=True)
-        if not resuming and (out / LOG_FILE).exists():
-            (out / LOG_FILE).unlink()  # a fresh run starts a fresh log
-    return Run(cfg, out, device, dist, resuming, log if dist.main else (lambda *a, **k: None))
 
 
 # ------------------------------------------------------------------------------------------------- data

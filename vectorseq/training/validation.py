@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,7 +23,7 @@ from ..evaluation import score
 from ..jsonl import append_jsonl
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
 from ..vectorizer import EOS_ID, TextVectorizer
-from .distributed import Dist
+from .run import Run
 from .state import TrainState
 from .step import Meter, batch_loss
 
@@ -66,13 +65,12 @@ def is_better(record: dict, best: dict | None, metric: str) -> bool:
 class Validator:
     """The validation set and the model folder; called by the loop at each validation."""
 
-    def __init__(self, cfg: Config, out: Path, dist: Dist, device: torch.device, valid_ids: tuple[list, list],
-                 refs: Sequence[str], tgt_vec: TextVectorizer, history: list[dict[str, Any]], say: Any):
-        self.cfg, self.out, self.dist, self.device = cfg, out, dist, device
+    def __init__(self, run: Run, valid_ids: tuple[list, list], refs: Sequence[str], tgt_vec: TextVectorizer,
+                 history: list[dict[str, Any]]):
+        self.cfg, self.out, self.dist, self.device, self.say = run.cfg, run.out, run.dist, run.device, run.say
         self.src_ids, self.tgt_ids = valid_ids
         self.refs, self.tgt_vec = list(refs), tgt_vec
         self.history = history  # the training log's records (read back when resuming)
-        self.say = say
 
     def __call__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState, meter: Meter,
                  elapsed: float, stop_reason: str | None) -> str | None:
