@@ -5,6 +5,8 @@ a seed that depends on (seed, epoch), cut into pools of ``pool_batches`` batches
 pool sorted by length and cut into batches whose padded size (sentences x longest side) stays within
 ``batch_tokens``; finally the batch order is shuffled. The result is deterministic for a given (seed, epoch)
 and is the same list on every process, so distributed ranks take disjoint slices of it.
+The training loop does not call these directly: it reads ready batches from a
+:mod:`~vectorseq.data.batch_source`, which uses them.
 """
 from __future__ import annotations
 

@@ -1,12 +1,14 @@
-"""Weights and training state on disk as safetensors + JSON. Nothing is ever pickled or unpickled.
+"""The training state: the counters a run carries between updates, and its checkpoint on disk.
 
-- the weights themselves are written with :func:`vectorseq.modelfolder.save_weights` (tied and shared tables
-  stored once, through ``safetensors.torch.save_model``).
-- :func:`save_training_state` / :func:`load_training_state`: what resume needs beyond the weights: the
-  optimizer's tensors (safetensors) and its hyper-parameters, the step/epoch counters and every RNG state
-  (JSON; the torch RNG state is a byte tensor stored in the safetensors file).
+:class:`TrainState` holds what the loop counts (step, epoch, place in the epoch) and what validation decides
+(best so far, bad validations, plateau factor). :meth:`TrainState.save` writes everything resume needs beyond
+that: the weights (:func:`vectorseq.modelfolder.save_weights`, tied tables stored once), the optimizer's
+tensors (safetensors) and hyper-parameters, and every RNG state (JSON; the torch RNG state is a byte tensor
+stored in the safetensors file). Nothing is ever pickled or unpickled.
+
 Writes go to a temporary name first and are renamed into place, so an interrupted save never leaves a
-half-written checkpoint where a good one was.
+half-written checkpoint where a good one was. The format (``state.json`` with ``meta``/``rng``/``optimizer``,
+``state.safetensors``, ``model.safetensors``) is unchanged from vectorseq 0.1, so old checkpoints resume.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import json
 import os
 import random
 import shutil
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from .modelfolder import load_weights, save_weights
+from ..modelfolder import load_weights, save_weights
 
 
 def _rng_state() -> tuple[dict, dict[str, torch.Tensor]]:
@@ -47,6 +50,45 @@ def _set_rng_state(meta: dict, tensors: dict[str, torch.Tensor]) -> None:
         states = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
         if states and len(states) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(states)
+
+
+@dataclass
+class TrainState:
+    """Counters and validation decisions; ``asdict`` of it is the checkpoint's ``meta``."""
+
+    step: int = 0
+    epoch: int = 0
+    # batches consumed in this epoch by all ranks together, so a run can resume with another number of
+    # processes (or another `accumulate`) at the same place in the epoch
+    batches_in_epoch: int = 0
+    best: dict[str, Any] | None = None  # step, valid_loss, valid_bleu, valid_chrf of the best validation
+    bad_validations: int = 0  # validations since the last improvement (early stopping, plateau)
+    plateau_factor: float = 1.0  # the plateau schedule's learning-rate factor
+    elapsed_s: float = 0.0  # training time before this process started (resume)
+    unfrozen: list[str] = field(default_factory=list)  # kept for the checkpoint format; layers track unfreezing
+
+    def first_update(self, per_update: int) -> int:
+        """The update index this epoch continues from (``per_update`` = world x accumulate batches)."""
+        return -(-self.batches_in_epoch // per_update)
+
+    def finish_update(self, index: int, per_update: int) -> None:
+        """Count update ``index`` of this epoch as done."""
+        self.step += 1
+        self.batches_in_epoch = (index + 1) * per_update
+
+    def next_epoch(self) -> None:
+        self.epoch += 1
+        self.batches_in_epoch = 0
+
+    def save(self, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Write the checkpoint ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically."""
+        save_training_state(directory, model, optimizer, asdict(self))
+
+    @classmethod
+    def load(cls, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+             device: str | torch.device = "cpu") -> "TrainState":
+        """Restore weights, optimizer and RNG states from a checkpoint; return its counters."""
+        return cls(**load_training_state(directory, model, optimizer, device))
 
 
 def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -1,6 +1,6 @@
-"""torchrun/DDP with gloo on CPU: two processes train, rank 0 writes a model folder that loads in one
-process, the first updates match a one-process run with the same global batch, and a killed rank fails
-the whole job instead of hanging."""
+"""torchrun/DDP with gloo on CPU (vectorseq/training/distributed.py): two processes train, rank 0 writes a
+model folder that loads in one process, the first updates match a one-process run with the same global batch,
+a run resumes with another number of processes, and a killed rank fails the whole job instead of hanging."""
 from __future__ import annotations
 
 import json
@@ -62,14 +62,37 @@ def test_two_processes_train_and_match_one_process(tmp_path):
     assert len(tr.translate(["two thousand and forty-one", "the second"], beam=1)) == 2
 
     # one process, the same global batch (2 batches per update, accumulated): same parameters
-    single = subprocess.run([sys.executable, "-m", "vectorseq", "train", str(_write(tmp_path, accumulate=2)),
-                             "--output", str(tmp_path / "one"), "--quiet"], capture_output=True, text=True,
-                            timeout=300)
+    single = _one_process(_write(tmp_path, accumulate=2), tmp_path / "one")
     assert single.returncode == 0, single.stderr[-3000:]
     a = load_file(str(tmp_path / "ddp/checkpoints/last/model.safetensors"))
     b = load_file(str(tmp_path / "one/checkpoints/last/model.safetensors"))
     for k in a:
         # stated tolerance: 6 updates, float32, gradients summed in a different order
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+
+
+def _one_process(cfg: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vectorseq", "train", str(cfg), "--output", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_a_two_process_run_resumes_in_one_process_at_the_same_place(tmp_path):
+    # 2 processes x accumulate 1 for 3 updates, then 1 process x accumulate 2: the same batches per update as
+    # an uninterrupted 1-process x accumulate 2 run (the checkpoint counts batches of all ranks)
+    p = _torchrun(2, _write(tmp_path, max_steps=3), tmp_path / "mixed")
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err[-3000:]
+    resumed = _one_process(_write(tmp_path, accumulate=2), tmp_path / "mixed")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    single = _one_process(_write(tmp_path, accumulate=2), tmp_path / "one")
+    assert single.returncode == 0, single.stderr[-3000:]
+    log = [json.loads(line) for line in (tmp_path / "mixed/train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, 6]
+    a = load_file(str(tmp_path / "mixed/checkpoints/last/model.safetensors"))
+    b = load_file(str(tmp_path / "one/checkpoints/last/model.safetensors"))
+    for k in a:
+        # stated tolerance: as above (float32, gradients summed in another order for the first 3 updates)
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
 
 

@@ -1,0 +1,71 @@
+"""The training state and its checkpoint: resume equals an uninterrupted run, bit for bit."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from _tiny_training import quiet, tiny_config
+from safetensors.torch import load_file
+
+from vectorseq.training import TrainState, train
+
+
+def _weights(d: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(d / "checkpoints/last/model.safetensors"))
+
+
+def test_resume_continues_with_identical_losses(tmp_path):
+    full = train(tiny_config(), tmp_path / "full", progress=False, evaluate_test=False, log=quiet)
+    part = tmp_path / "part"
+    first = train(tiny_config(training={"max_steps": 6}), part, progress=False, evaluate_test=False, log=quiet)
+    assert first.steps == 6
+    resumed = train(tiny_config(), part, progress=False, evaluate_test=False, log=quiet)
+    assert resumed.steps == 12
+    losses_full = [(h["step"], h["train_loss"], h["valid_loss"]) for h in full.history]
+    losses_resumed = [(h["step"], h["train_loss"], h["valid_loss"]) for h in resumed.history]
+    assert losses_full == losses_resumed
+    wf, wr = _weights(tmp_path / "full"), _weights(part)
+    assert wf.keys() == wr.keys()
+    for k in wf:
+        assert torch.equal(wf[k], wr[k]), k
+
+
+def test_checkpoint_meta_keeps_the_format_of_vectorseq_0_1(tmp_path):
+    # the 8 keys (and their order) of the state dict that checkpoints/last/state.json held before TrainState
+    assert list(asdict(TrainState())) == ["step", "epoch", "batches_in_epoch", "best", "bad_validations",
+                                          "plateau_factor", "elapsed_s", "unfrozen"]
+    train(tiny_config(training={"max_steps": 6}), tmp_path / "m", progress=False, evaluate_test=False, log=quiet)
+    meta = json.loads((tmp_path / "m/checkpoints/last/state.json").read_text())["meta"]
+    assert list(meta) == list(asdict(TrainState()))
+    assert meta["step"] == 6 and meta["best"]["step"] == 6
+
+
+def test_save_and_load_restore_counters_optimizer_and_rng(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+    model(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    state = TrainState(step=7, epoch=1, batches_in_epoch=4, best={"step": 6, "valid_loss": 1.5}, plateau_factor=0.5)
+    state.save(tmp_path / "last", model, opt)
+    expected = torch.rand(3)
+    model2 = torch.nn.Linear(3, 2)
+    opt2 = torch.optim.AdamW(model2.parameters(), lr=0.1)
+    loaded = TrainState.load(tmp_path / "last", model2, opt2)
+    assert loaded == state
+    assert torch.equal(torch.rand(3), expected)  # the torch RNG continues where it was saved
+    assert torch.equal(model2.weight, model.weight)
+    assert torch.equal(opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+
+
+def test_place_in_the_epoch_is_counted_in_batches_of_all_ranks():
+    s = TrainState()
+    s.finish_update(0, per_update=4)  # e.g. 2 processes x accumulate 2
+    s.finish_update(1, per_update=4)
+    assert (s.step, s.batches_in_epoch) == (2, 8)
+    assert s.first_update(per_update=4) == 2
+    assert s.first_update(per_update=2) == 4  # resumed with 1 process x accumulate 2: same place
+    assert s.first_update(per_update=3) == 3  # a partial update is not repeated
+    s.next_epoch()
+    assert (s.epoch, s.batches_in_epoch, s.first_update(4)) == (1, 0, 0)

@@ -1,0 +1,78 @@
+"""Distributed training (torchrun/DDP): joining the process group and the few collectives the trainer needs.
+
+Every rank runs the same loop on its own slice of the batches and DDP averages the gradients; only rank 0
+validates and writes files. Decisions that depend on a rank's own view (out of data, out of time) are taken
+together through :meth:`Dist.any_rank`, so no rank waits in a collective that another has left.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import torch
+
+
+@dataclass
+class Dist:
+    """This process's place in the job; a single process is ``Dist()`` and every collective is a no-op."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+    def broadcast(self, obj: Any) -> Any:
+        """Rank 0's ``obj`` on every rank."""
+        if self.world == 1:
+            return obj
+        box = [obj]
+        torch.distributed.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def all_sum(self, values: list[float]) -> list[float]:
+        if self.world == 1:
+            return values
+        t = torch.tensor(values, dtype=torch.float64)
+        torch.distributed.all_reduce(t)
+        return t.tolist()
+
+    def any_rank(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is true on any rank."""
+        if self.world == 1:
+            return flag
+        return self.all_sum([float(flag)])[0] > 0
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """The model the update step calls: DDP around ``model`` when there are several processes."""
+        if self.world == 1:
+            return model
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
+                                                         else None)
+
+
+def setup_distributed(device: torch.device, timeout_s: float = 600.0) -> Dist:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    if not torch.distributed.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        torch.distributed.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    return Dist(torch.distributed.get_rank(), torch.distributed.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def rank_device(dist: Dist, device: torch.device) -> torch.device:
+    """Each rank's own GPU (LOCAL_RANK) when several processes share a machine's GPUs."""
+    if dist.world > 1 and device.type == "cuda":
+        device = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(device)
+    return device

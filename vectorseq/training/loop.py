@@ -1,0 +1,97 @@
+"""The training loop: epochs of updates from a batch source until a stopping rule fires.
+
+Each update: the input layers' ``on_step`` (unfreezing), the learning rate of this step, the update step
+(:mod:`vectorseq.training.step`), the counters (:class:`~vectorseq.training.state.TrainState`), the progress
+bar; every ``valid_every`` updates and when training stops, the :class:`~vectorseq.training.validation.Validator`.
+Training stops by ``max_steps``, ``max_epochs``, ``max_minutes`` (decided by all ranks together: their clocks
+differ) or ``patience``. The loop has one data path, ``source.updates(...)``: it never asks whether the
+batches come from memory or from a stream.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import torch
+from tqdm.auto import tqdm
+
+from ..data.batch_source import BatchSource
+from .optim import set_learning_rate
+from .run import Run
+from .state import TrainState
+from .step import Meter, UpdateStep
+from .validation import Validator
+
+
+class Trainer:
+    """A model, its optimizer, a batch source, the training state and the validator, and the loop over them."""
+
+    def __init__(self, run: Run, model: torch.nn.Module, optimizer: torch.optim.Optimizer, source: BatchSource,
+                 state: TrainState, validator: Validator, progress: bool = True):
+        self.model, self.optimizer, self.source, self.state, self.validator = model, optimizer, source, state, validator
+        self.dist, self.tc, self.say = run.dist, run.cfg.training, run.say
+        self.step = UpdateStep(model, run.dist.wrap(model, run.device), optimizer, run.device, self.tc, run.dist.world)
+        self.show_progress = progress and run.dist.main
+        self.elapsed = state.elapsed_s
+
+    def fit(self) -> str:
+        """Train until a stopping rule fires; return which one."""
+        tc = self.tc
+        self.model.train()
+        self.pbar = tqdm(total=tc.max_steps, initial=self.state.step, disable=not self.show_progress,
+                         dynamic_ncols=True, desc="train", mininterval=0.5 if sys.stderr.isatty() else 30.0)
+        self.t_start = time.time() - self.state.elapsed_s
+        self.meter = Meter()
+        stop_reason = None
+        while stop_reason is None:
+            if tc.max_epochs is not None and self.state.epoch >= tc.max_epochs:
+                stop_reason = f"max_epochs={tc.max_epochs}"
+                break
+            stop_reason = self._epoch()
+        self.pbar.close()
+        self.elapsed = time.time() - self.t_start
+        self.dist.barrier()
+        return stop_reason
+
+    def _epoch(self) -> str | None:
+        """The rest of this epoch's updates; the stop reason if training stopped inside it."""
+        state, acc, dist = self.state, self.tc.accumulate, self.dist
+        per_update = dist.world * acc
+        first = state.first_update(per_update)
+        for index, group in enumerate(self.source.updates(state.epoch, first, dist.rank, dist.world, acc),
+                                      start=first):
+            factor = self._before_update(state.step + 1)
+            self.step(group, self.meter)
+            state.finish_update(index, per_update)
+            stop_reason = self._after_update(factor)
+            if stop_reason is not None:
+                return stop_reason
+        state.next_epoch()
+        return None
+
+    def _before_update(self, step: int) -> float:
+        """Let the input layers change (unfreezing) and set the learning rate; return the schedule's factor."""
+        for name in ("src", "tgt"):
+            change = getattr(self.model, f"{name}_input").on_step(step)
+            if change:
+                self.say(f"step {step}: embeddings.{name} {change}")
+        return set_learning_rate(self.optimizer, step, self.tc, self.state.plateau_factor)
+
+    def _after_update(self, factor: float) -> str | None:
+        """Progress, stopping rules and validation after an update; the stop reason, if any."""
+        tc, step, meter = self.tc, self.state.step, self.meter
+        self.pbar.update(1)
+        if step % tc.log_every == 0:
+            self.pbar.set_postfix(loss=f"{float(meter.loss_sum) / max(meter.tgt_tokens, 1):.3f}",
+                                  lr=f"{tc.lr * factor:.2e}", tok_s=f"{meter.bar_rate(self.dist.world):.0f}",
+                                  refresh=False)
+        elapsed = time.time() - self.t_start
+        stop_reason = None
+        if tc.max_steps is not None and step >= tc.max_steps:
+            stop_reason = f"max_steps={tc.max_steps}"
+        elif tc.max_minutes is not None and self.dist.any_rank(elapsed >= 60 * tc.max_minutes):
+            stop_reason = f"max_minutes={tc.max_minutes}"  # decided together: ranks' clocks differ
+        if stop_reason is not None or step % tc.valid_every == 0:
+            stop_reason = self.validator(self.model, self.optimizer, self.state, meter, elapsed, stop_reason)
+            meter.reset()
+        return stop_reason

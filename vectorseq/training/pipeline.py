@@ -1,0 +1,100 @@
+"""``train()``: from a config to a model folder, as a list of stages (prepare -> fit -> finish)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import Config, load_config
+from ..evaluation import evaluate
+from ..jsonl import read_jsonl
+from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights
+from ..translator import Translator
+from .curve import plot_curve
+from .loop import Trainer
+from .optim import build_optimizer
+from .prepare import (build_batch_source, build_seeded_model, encode_pairs, fit_input_layers, load_data,
+                      prepare_vectorizers, prepare_vectors, record_vector_widths)
+from .run import Run, start_run
+from .state import TrainState
+from .validation import Validator
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    steps: int
+    epochs: int
+    elapsed_s: float
+    best: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def train(config: Config | str | Path, output_dir: str | Path, *, overrides: list[str] | dict | None = None,
+          splits: dict[str, Any] | None = None, progress: bool = True, evaluate_test: bool = True,
+          log: Any = print) -> TrainResult:
+    """Train the model a config describes into ``output_dir`` and return a summary.
+
+    ``splits`` lets callers (tests, comparisons) pass already-loaded data instead of ``cfg.data``.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config, overrides)
+    # ------------------------------------------------------------------ prepare
+    run = start_run(cfg, output_dir, log)
+    data = load_data(run, splits)
+    src_vec, tgt_vec = prepare_vectorizers(run, data.train)
+    train_ids = encode_pairs(src_vec, tgt_vec, data.train)  # none when streaming and resuming
+    valid_ids = encode_pairs(src_vec, tgt_vec, data.splits["valid"])
+    built = prepare_vectors(run, src_vec, tgt_vec)
+    record_vector_widths(run, built)
+    model = build_seeded_model(run, src_vec, tgt_vec)
+    coverage = fit_input_layers(run, model, (src_vec, tgt_vec), train_ids, built)
+    source = build_batch_source(run, data, (src_vec, tgt_vec), train_ids)
+    del train_ids, built  # a streamed run's sample has served its purpose (the in-memory source keeps its ids)
+    model.to(run.device)
+    optimizer = build_optimizer(model, cfg)
+    state = TrainState.load(run.out / LAST_CHECKPOINT, model, optimizer, run.device) if run.resuming else TrainState()
+    history = read_jsonl(run.out / LOG_FILE) if run.resuming else []
+    validator = Validator(run, valid_ids, data.splits["valid"].tgt, tgt_vec, history)
+    trainer = Trainer(run, model, optimizer, source, state, validator, progress)
+    run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "
+            f"trainable); {source.description} training pairs; device {run.device}; world size {run.dist.world}")
+    # ------------------------------------------------------------------ fit
+    stop_reason = trainer.fit()
+    # ------------------------------------------------------------------ finish: curve, test scores, metrics
+    metrics = summarize(run, model, state, history, coverage, stop_reason, trainer.elapsed)
+    if run.dist.main:
+        plot_curve(history, run.out / CURVE_FILE, cfg.name)
+        test = data.splits.get("test")
+        if evaluate_test and test is not None and len(test):
+            metrics.update(score_test(run, model, (src_vec, tgt_vec), test))
+        (run.out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
+    run.dist.barrier()
+    return TrainResult(run.out, state.step, state.epoch, trainer.elapsed, state.best or {}, metrics, history)
+
+
+def summarize(run: Run, model: torch.nn.Module, state: TrainState, history: list[dict[str, Any]],
+              coverage: dict[str, Any], stop_reason: str, elapsed: float) -> dict[str, Any]:
+    """The training part of ``metrics.json``."""
+    metrics: dict[str, Any] = {"steps": state.step, "epochs": state.epoch, "stop_reason": stop_reason,
+                               "train_minutes": round(elapsed / 60, 2), "parameters": model.num_parameters(),
+                               "best": state.best, "world_size": run.dist.world}
+    if history:
+        tps = [h["tokens_per_s"] for h in history if h.get("tokens_per_s")]
+        metrics["tokens_per_s"] = round(float(np.median(tps)), 1) if tps else None
+    if coverage:
+        metrics["coverage"] = {k: {m: v.get(m) for m in ("type_coverage", "token_coverage")}
+                               for k, v in coverage.items()}
+    return metrics
+
+
+def score_test(run: Run, model: torch.nn.Module, vecs: tuple[Any, Any], test: Any) -> dict[str, Any]:
+    """The best weights' scores on the test split with the configured search, and a few samples."""
+    load_weights(model, run.out / WEIGHTS_FILE, run.device)
+    scores, _ = evaluate(Translator(model, vecs[0], vecs[1], run.cfg, run.device), test.src, test.tgt)
+    samples = scores.pop("samples")
+    return {"test": scores, "test_samples": samples}

@@ -1,0 +1,191 @@
+"""Preparing a training run: everything between the run's start (:mod:`~vectorseq.training.run`) and the
+first update.
+
+In the order :func:`vectorseq.training.train` calls them: :func:`load_data` (the splits, or a sample of the streamed training files), the vectorizers
+(adapted on the training text and saved, or loaded when resuming), the pretrained vectors (their width is
+recorded in the config: it is part of the model's shape), the model with its input layers fitted on the
+training ids (pretrained rows, table policies, IDF; coverage report), and the :mod:`batch source
+<vectorseq.data.batch_source>` the loop reads.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import Config, load_config
+from ..data.batch_source import BatchSource, InMemorySource, StreamingSource
+from ..data.splits import _read_files, load_splits
+from ..data.streaming import sample_pairs
+from ..embeddings.factory import prepare_pretrained
+from ..errors import VectorseqError
+from ..models import build_model
+from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, LAST_CHECKPOINT, load_vectorizers, save_vectorizers
+from ..vectorizer import TextVectorizer
+from .run import Run
+
+Ids = tuple[list[np.ndarray], list[np.ndarray]]  # source and target ids of a corpus, without specials
+
+
+# ------------------------------------------------------------------------------------------------- data
+@dataclass
+class TrainingData:
+    splits: dict[str, Any]  # train (None when streamed), valid, test (or None)
+    train: Any  # the training corpus, the stream's sample, or None (streaming and resuming)
+
+
+def load_data(run: Run, splits: dict[str, Any] | None) -> TrainingData:
+    """The splits (``splits`` when the caller already loaded them) and the text the vectorizers learn from.
+
+    A streamed training set is read window by window every epoch. A reservoir sample of its pairs stands in
+    for it where all of it was needed in memory: adapting the vectorizers, the token counts of the coverage
+    report and the IDF of count-based inputs. Its pass also validates every line, so a bad or misaligned
+    file fails now rather than mid-epoch.
+    """
+    cfg = run.cfg
+    splits = splits if splits is not None else _load_splits(cfg)
+    train = splits["train"]
+    if cfg.data.streaming:
+        train = None if run.resuming else sample_pairs(**_stream_files(cfg), n=cfg.data.adapt_sample,
+                                                       seed=cfg.training.seed, **_stream_filters(cfg))
+    if train is not None and len(train) == 0:
+        raise VectorseqError("the training data is empty after filtering; check data.max_length and the files")
+    return TrainingData(splits, train)
+
+
+def _load_splits(cfg: Config) -> dict[str, Any]:
+    d = cfg.data
+    if d.streaming:  # the training files are streamed, never loaded: read only valid and test
+        return {"train": None, "valid": _read_files(d.valid, d, "valid", True),
+                "test": _read_files(d.test, d, "test", False)}
+    return load_splits(d, seed=cfg.training.seed)
+
+
+def _stream_files(cfg: Config) -> dict[str, Any]:
+    files = cfg.data.train
+    return {"tsv": files.tsv} if files.tsv else {"src_path": files.src, "tgt_path": files.tgt}
+
+
+def _stream_filters(cfg: Config) -> dict[str, Any]:
+    return {"max_length": cfg.data.max_length, "on_error": cfg.data.on_error}
+
+
+# ------------------------------------------------------------------------------------------ vectorizers
+def make_vectorizer(side: Any, seed: int) -> TextVectorizer:
+    """An unadapted vectorizer for one side's ``vectorizer`` config."""
+    return TextVectorizer(standardize=side.standardize, split=side.split, max_tokens=side.max_tokens,
+                          min_freq=side.min_freq, sentencepiece_model_type=side.sentencepiece_model_type,
+                          seed=seed)
+
+
+def encode_corpus(vec: TextVectorizer, texts: list[str]) -> list[np.ndarray]:
+    """Token ids of every sentence, without specials (batches add EOS/BOS)."""
+    return [np.asarray(ids, dtype=np.int64) for ids in vec.encode_many(texts)]
+
+
+def encode_pairs(src_vec: TextVectorizer, tgt_vec: TextVectorizer, corpus: Any) -> Ids:
+    """Source and target ids of a parallel corpus (none for no corpus)."""
+    if corpus is None:
+        return [], []
+    return encode_corpus(src_vec, corpus.src), encode_corpus(tgt_vec, corpus.tgt)
+
+
+def prepare_vectorizers(run: Run, train: Any) -> tuple[TextVectorizer, TextVectorizer]:
+    """Adapt the vectorizers on the training text and save them (rank 0), or load the saved ones."""
+    cfg, out, dist, shared = run.cfg, run.out, run.dist, run.cfg.vectorizer.shared
+    if run.resuming:
+        src_vec, tgt_vec = load_vectorizers(out, shared)
+        saved = load_config(out / CONFIG_FILE)  # the vectors' width, recorded when the run started
+        cfg.embeddings.src.dim, cfg.embeddings.tgt.dim = saved.embeddings.src.dim, saved.embeddings.tgt.dim
+        run.say(f"resuming from {out / LAST_CHECKPOINT}")
+        return src_vec, tgt_vec
+    if dist.main:
+        t0 = time.time()
+        seed = cfg.training.seed
+        if shared:
+            src_vec = tgt_vec = make_vectorizer(cfg.vectorizer.src, seed).adapt(itertools.chain(train.src, train.tgt))
+        else:
+            src_vec = make_vectorizer(cfg.vectorizer.src, seed).adapt(train.src)
+            tgt_vec = make_vectorizer(cfg.vectorizer.tgt, seed).adapt(train.tgt)
+        save_vectorizers(out, src_vec, tgt_vec, shared)
+        cfg.save(out / CONFIG_FILE)
+        run.say(f"vectorizers adapted in {time.time() - t0:.1f}s: source {src_vec.vocabulary_size()} tokens, "
+                f"target {tgt_vec.vocabulary_size()} tokens{' (shared)' if shared else ''}")
+    dist.barrier()
+    if not dist.main:
+        src_vec, tgt_vec = load_vectorizers(out, shared)
+    return src_vec, tgt_vec
+
+
+# ------------------------------------------------------------------------------------------------ model
+def prepare_vectors(run: Run, src_vec: TextVectorizer, tgt_vec: TextVectorizer) -> dict[str, Any]:
+    """The pretrained matrix of each side that has vectors (none when resuming: the checkpoint has them)."""
+    cfg = run.cfg
+    if run.resuming:
+        return {}
+    built = {"src": prepare_pretrained(cfg.embeddings.src, src_vec)}
+    if not cfg.model.share_embeddings:
+        built["tgt"] = prepare_pretrained(cfg.embeddings.tgt, tgt_vec)
+    return {name: b for name, b in built.items() if b is not None}
+
+
+def record_vector_widths(run: Run, built: dict[str, Any]) -> None:
+    """The vectors' width is part of the model's shape: record it in the config and the model folder's copy,
+    so loading never needs the vectors file."""
+    if not built:
+        return
+    for name, b in built.items():
+        getattr(run.cfg.embeddings, name).dim = int(b.dim)
+    if run.dist.main:
+        run.cfg.save(run.out / CONFIG_FILE)
+
+
+def build_seeded_model(run: Run, src_vec: TextVectorizer, tgt_vec: TextVectorizer) -> torch.nn.Module:
+    """The model, initialised from the training seed whatever was drawn before."""
+    torch.manual_seed(run.cfg.training.seed)
+    return build_model(run.cfg, src_vec, tgt_vec)
+
+
+def fit_input_layers(run: Run, model: torch.nn.Module, vecs: tuple[TextVectorizer, TextVectorizer],
+                     train_ids: Ids, built: dict[str, Any]) -> dict[str, Any]:
+    """Fit each input layer on the training ids (or restore it from the checkpoint); return the coverage."""
+    if run.resuming:
+        for layer in (model.src_input, model.tgt_input):
+            layer.restore()
+        return {}
+    cfg, coverage = run.cfg, {}
+    sides = [("src", model.src_input, vecs[0], train_ids[0])]
+    if model.tgt_input is not model.src_input:
+        sides.append(("tgt", model.tgt_input, vecs[1], train_ids[1]))
+    for name, layer, vec, ids in sides:
+        report = layer.fit(ids, vec, built.get(name))
+        if report is not None:
+            report["source"] = str(getattr(cfg.embeddings, name).vectors)
+            coverage[name] = report
+    if coverage and run.dist.main:
+        (run.out / COVERAGE_FILE).write_text(json.dumps(coverage, indent=1))
+        for name, rep in coverage.items():
+            run.say(f"embeddings.{name}: {getattr(cfg.embeddings, name).vectors} covers "
+                    f"{100 * rep.get('type_coverage', 0):.1f}% of types, "
+                    f"{100 * rep.get('token_coverage', 0):.1f}% of tokens")
+    return coverage
+
+
+# ------------------------------------------------------------------------------------------ batch source
+def build_batch_source(run: Run, data: TrainingData, vecs: tuple[TextVectorizer, TextVectorizer],
+                       train_ids: Ids) -> BatchSource:
+    """The training batches: the encoded training set in memory, or the training files streamed."""
+    cfg, tc = run.cfg, run.cfg.training
+    if not cfg.data.streaming:
+        return InMemorySource(*train_ids, tc.batch_tokens, tc.seed)
+    described = data.train.source if data.train is not None else "the training files"
+    data.train = None  # the sample has served its purpose: free it
+    args = dict(**_stream_files(cfg), src_vectorizer=vecs[0], tgt_vectorizer=vecs[1], batch_tokens=tc.batch_tokens,
+                seed=tc.seed, window=cfg.data.window, **_stream_filters(cfg))
+    return StreamingSource(args, num_workers=cfg.data.num_workers, pin_memory=run.device.type == "cuda",
+                           any_exhausted=run.dist.any_rank, description=f"streaming {described}:")

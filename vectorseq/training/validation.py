@@ -1,0 +1,127 @@
+"""Validation, early stopping and what is saved at each validation.
+
+Every ``valid_every`` updates (and when training stops) the :class:`Validator` measures the validation loss,
+perplexity (teacher forcing) and greedy BLEU/chrF on raw references, appends one record to
+``train_log.jsonl``, keeps the best weights in ``model.safetensors`` (by ``early_stopping_metric``), halves the
+plateau schedule's learning rate after ``plateau_patience`` validations without improvement, stops after
+``patience`` of them, and writes ``checkpoints/last`` for resume. Only rank 0 validates and writes; the
+decisions are broadcast so every rank continues or stops together.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ..config import Config
+from ..data.batch_source import fixed_batches
+from ..decoding import translate_ids
+from ..evaluation import score
+from ..jsonl import append_jsonl
+from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
+from ..vectorizer import EOS_ID, TextVectorizer
+from .run import Run
+from .state import TrainState
+from .step import Meter, batch_loss
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], refs: list[str],
+             tgt_vec: TextVectorizer, cfg: Config, device: torch.device) -> dict[str, Any]:
+    """Validation loss/perplexity (teacher forcing) and greedy BLEU/chrF on raw references."""
+    model.eval()
+    nll, ntok = 0.0, 0
+    for b in fixed_batches(src_ids, tgt_ids, cfg.training.batch_tokens):
+        b = b.to(device)
+        _, n = batch_loss(model, b, 0.0)
+        nll += float(n)
+        ntok += b.n_tgt_tokens
+    limit = cfg.training.valid_max_sentences or len(src_ids)
+    hyps = translate_ids(model, [list(s) + [EOS_ID] for s in src_ids[:limit]], beam_size=1,
+                         max_length_ratio=cfg.decoding.max_length_ratio,
+                         max_length_extra=cfg.decoding.max_length_extra, batch_size=128, device=device)
+    texts = [tgt_vec.decode(h[0].tokens) for h in hyps]
+    s = score(texts, refs[:limit])
+    model.train()
+    loss = nll / max(ntok, 1)
+    return {"valid_loss": round(loss, 4), "valid_ppl": round(math.exp(min(loss, 50)), 2),
+            "valid_bleu": s["bleu"], "valid_bleu_lc": s["bleu_lc"], "valid_chrf": s["chrf"],
+            "samples": list(zip(refs[:3], texts[:3]))}
+
+
+def is_better(record: dict, best: dict | None, metric: str) -> bool:
+    """Whether a validation record beats the best so far (BLEU, ties broken by loss; or loss)."""
+    if best is None:
+        return True
+    if metric == "bleu":
+        return record["valid_bleu"] > best["valid_bleu"] or (
+            record["valid_bleu"] == best["valid_bleu"] and record["valid_loss"] < best["valid_loss"])
+    return record["valid_loss"] < best["valid_loss"]
+
+
+class Validator:
+    """The validation set and the model folder; called by the loop at each validation."""
+
+    def __init__(self, run: Run, valid_ids: tuple[list, list], refs: Sequence[str], tgt_vec: TextVectorizer,
+                 history: list[dict[str, Any]]):
+        self.cfg, self.out, self.dist, self.device, self.say = run.cfg, run.out, run.dist, run.device, run.say
+        self.src_ids, self.tgt_ids = valid_ids
+        self.refs, self.tgt_vec = list(refs), tgt_vec
+        self.history = history  # the training log's records (read back when resuming)
+
+    def __call__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState, meter: Meter,
+                 elapsed: float, stop_reason: str | None) -> str | None:
+        """Validate, record, save; return why training stops now (or None), the same on every rank."""
+        # tokens/s of training only: measured before validation starts
+        tokens_per_s = self.dist.all_sum([float(meter.tokens)])[0] / max(time.time() - meter.t0, 1e-9)
+        loss_sum, tok_sum = self.dist.all_sum([float(meter.loss_sum), float(meter.tgt_tokens)])
+        window = time.time()
+        record = None
+        if self.dist.main:
+            record, example = self._record(model, optimizer, state, loss_sum / max(tok_sum, 1), elapsed,
+                                           tokens_per_s)
+            stop_reason = self._judge(model, state, record, example, stop_reason)
+        state.elapsed_s = elapsed
+        stop_reason = self.dist.broadcast(stop_reason)
+        decided = self.dist.broadcast({k: getattr(state, k) for k in ("best", "bad_validations", "plateau_factor")})
+        for k, v in decided.items():
+            setattr(state, k, v)
+        if self.dist.main:
+            state.save(self.out / LAST_CHECKPOINT, model, optimizer)
+            record["validation_s"] = round(time.time() - window, 1)
+            append_jsonl(self.out / LOG_FILE, [record])
+        return stop_reason
+
+    def _record(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState,
+                train_loss: float, elapsed: float, tokens_per_s: float) -> tuple[dict[str, Any], str]:
+        """The training log's record of this validation, and one example translation."""
+        v = validate(model, self.src_ids, self.tgt_ids, self.refs, self.tgt_vec, self.cfg, self.device)
+        samples = v.pop("samples")
+        record = {"step": state.step, "epoch": state.epoch, "train_loss": round(train_loss, 4), **v,
+                  "lr": optimizer.param_groups[-1]["lr"], "elapsed_s": round(elapsed, 1),
+                  "tokens_per_s": round(tokens_per_s, 1)}  # training only, validation time excluded
+        self.history.append(record)
+        return record, samples[0][1]
+
+    def _judge(self, model: torch.nn.Module, state: TrainState, record: dict[str, Any], example: str,
+               stop_reason: str | None) -> str | None:
+        """Best weights, plateau and patience; print the validation line."""
+        tc = self.cfg.training
+        better = is_better(record, state.best, tc.early_stopping_metric)
+        if better:
+            state.best = {k: record[k] for k in ("step", "valid_loss", "valid_bleu", "valid_chrf")}
+            state.bad_validations = 0
+            save_weights(model, self.out / WEIGHTS_FILE)
+        else:
+            state.bad_validations += 1
+            if tc.schedule == "plateau" and state.bad_validations % max(1, tc.plateau_patience) == 0:
+                state.plateau_factor *= 0.5
+        if stop_reason is None and tc.patience is not None and state.bad_validations >= tc.patience:
+            stop_reason = f"patience={tc.patience}"
+        self.say(f"\nstep {state.step}: train {record['train_loss']:.3f} | valid loss {record['valid_loss']:.3f} "
+                 f"ppl {record['valid_ppl']:.1f} BLEU {record['valid_bleu']:.1f} chrF {record['valid_chrf']:.1f}"
+                 f"{' *' if better else ''} | e.g. {example!r}")
+        return stop_reason
