@@ -90,10 +90,5 @@ def _drop_longer(corpus: ParallelCorpus, max_length: int) -> None:
         corpus.src = [corpus.src[i] for i in keep]
         corpus.tgt = [corpus.tgt[i] for i in keep]
 
-
-# The name training imported before load_split was public; training/prepare.py still uses it on its branch.
-# TODO(lead, on merge): import load_split there instead and delete this line.
-_read_files = load_split
-
 #: The datasets ``data.dataset`` can name, each with the function that loads its splits.
 DATASETS: dict[str, Callable[[Any], Splits]] = {"builtin": _builtin, "multi30k": _multi30k, "files": _files}

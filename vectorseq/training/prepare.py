@@ -20,7 +20,7 @@ import torch
 
 from ..config import Config, load_config
 from ..data.batch_source import BatchSource, InMemorySource, StreamingSource
-from ..data.splits import _read_files, load_splits
+from ..data.splits import load_split, load_splits
 from ..data.streaming import sample_pairs
 from ..embeddings.factory import prepare_pretrained
 from ..errors import VectorseqError
@@ -61,8 +61,8 @@ def load_data(run: Run, splits: dict[str, Any] | None) -> TrainingData:
 def _load_splits(cfg: Config) -> dict[str, Any]:
     d = cfg.data
     if d.streaming:  # the training files are streamed, never loaded: read only valid and test
-        return {"train": None, "valid": _read_files(d.valid, d, "valid", True),
-                "test": _read_files(d.test, d, "test", False)}
+        return {"train": None, "valid": load_split(d.valid, d, "valid", True),
+                "test": load_split(d.test, d, "test", False)}
     return load_splits(d, seed=cfg.training.seed)
 
 
