@@ -27,8 +27,8 @@ def lockstep(batches: Iterable[T], accumulate: int = 1,
 
     Before each update every rank calls ``any_exhausted(flag)``, where ``flag`` says that this rank
     could not fill the update; it must return the logical OR over all ranks (a collective, e.g. an
-    all-reduce: ``Dist.any_rank`` of :mod:`vectorseq.training.distributed`, passed in by :mod:`vectorseq.data.batch_source`). Every rank calls it
-    the same number of times and stops at the same update, so DDP's gradient all-reduce never waits for
+    all-reduce: ``Dist.any_rank`` of :mod:`vectorseq.training.distributed`, passed in by
+    :mod:`vectorseq.data.batch_source`). Every rank calls it the same number of times and stops at the same update, so DDP's gradient all-reduce never waits for
     a rank that has run out. ``any_exhausted=None`` is the single-process case (stop when this rank's
     batches end). A partial last update is dropped.
     """
