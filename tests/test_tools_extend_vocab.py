@@ -325,3 +325,20 @@ def test_stale_extension_is_refused(tmp_path, vectors):
         attach_extension(Translator.load(d), d)
     with pytest.raises(VectorseqError, match="embeddings extend"):
         load_extension(tmp_path / "nowhere")
+
+
+# ------------------------------------------------------------------------ a folder written by the old code
+OLD_FOLDER = Path(__file__).parent / "fixtures" / "extension_v0_1" / "transformer_frozen_word"
+
+
+def test_extension_written_before_the_redesign_translates_identically():
+    expected = json.loads((OLD_FOLDER / "expected.json").read_text(encoding="utf-8"))
+    tr = load_extended_translator(OLD_FOLDER)
+    texts = expected["texts"]
+    assert len(tr.extension) == expected["extension_words"]
+    assert tr.encode_sources(texts) == expected["src_ids"]
+    assert tr.translate(texts, beam=1) == expected["greedy"]
+    assert tr.translate(texts, beam=3) == expected["beam3"]
+    scores = [[float(h.score) for h in hs] for hs in tr.translate_hypotheses(texts, beam=3, n_best=3)]
+    for got, want in zip(scores, expected["beam3_scores"]):
+        assert got == pytest.approx(want, abs=1e-4)
