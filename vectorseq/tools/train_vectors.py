@@ -211,8 +211,7 @@ def _corpus(texts_or_path: Iterable[str] | str | os.PathLike, tok: Callable[[str
 
 def _fit(corpus: Iterable[list[str]], where: str, algorithm: str, common: dict, fasttext: dict) -> Any:
     """Build the vocabulary (one pass) and train (one pass per epoch)."""
-    # gensim is an optional heavy dependency, imported only when vectors are trained
-    from gensim.models import FastText, Word2Vec
+    from gensim.models import FastText, Word2Vec  # optional heavy dependency, only when vectors are trained
 
     model = Word2Vec(**common) if algorithm == "word2vec" else FastText(**fasttext, **common)
     model.build_vocab(corpus_iterable=corpus)
@@ -226,7 +225,6 @@ def _fit(corpus: Iterable[list[str]], where: str, algorithm: str, common: dict, 
 def _save(model: Any, vec_path: Path, bin_path: Path | None) -> None:
     model.wv.save_word2vec_format(str(vec_path), binary=False)
     if bin_path is not None:
-        # gensim is an optional heavy dependency, imported only when vectors are trained
-        from gensim.models.fasttext import save_facebook_model
+        from gensim.models.fasttext import save_facebook_model  # optional heavy dependency (gensim)
 
         save_facebook_model(model, str(bin_path))
