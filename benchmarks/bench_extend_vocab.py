@@ -13,7 +13,7 @@ the same decoding settings (the config's, or ``--beam``), through the same code 
 
 * ``baseline``: the model as trained: unknown source words are ``<unk>``;
 * ``extend_vocab``: unknown source words found in the extension get their pretrained vectors
-  (:func:`vectorseq.embeddings.extend.attach_extension`).
+  (:func:`vectorseq.tools.extend_vocab.attach_extension`).
 
 Scores (sacreBLEU BLEU and chrF, :func:`vectorseq.evaluation.score`) are reported on
 
@@ -48,14 +48,13 @@ import torch  # noqa: E402
 from vectorseq.config import load_config  # noqa: E402
 from vectorseq.data.multi30k import load_multi30k, multi30k_default_dir  # noqa: E402
 from vectorseq.decoding import translate_ids  # noqa: E402
-from vectorseq.embeddings.extend import (  # noqa: E402
+from vectorseq.evaluation import score  # noqa: E402
+from vectorseq.tools.extend_vocab import (  # noqa: E402
     EXTENSION_DIR,
     attach_extension,
-    encode_sources,
     extend_model_folder,
     oov_stats,
 )
-from vectorseq.evaluation import score  # noqa: E402
 from vectorseq.translator import Translator  # noqa: E402
 
 
@@ -107,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     beam = a.beam or cfg.decoding.beam_size
 
     tr = Translator.load(model_dir, device=a.device)
-    base_ids = encode_sources(tr, src)  # no extension attached yet: the plain vectorizer ids
+    base_ids = tr.encode_sources(src)  # no extension attached yet: the plain vectorizer ids
     ext = attach_extension(tr, model_dir)
-    ext_ids = encode_sources(tr, src)
+    ext_ids = tr.encode_sources(src)
     vec, V = tr.src_vectorizer, ext.base_vocab_size
     rescued = [i for i in range(len(src)) if ext_ids[i] != base_ids[i]]
     with_unk = [i for i in range(len(src)) if 1 in base_ids[i]]

@@ -106,7 +106,7 @@ def child(system: str, path: str, vocab_file: str, baseline: bool) -> None:
     import numpy as np
 
     if system == "vectorseq":
-        from vectorseq.embeddings.pretrained import build_matrix
+        from vectorseq.embeddings.matrix import build_matrix
     else:
         from gensim.models import KeyedVectors
     vocab = Path(vocab_file).read_text(encoding="utf-8").split("\n")

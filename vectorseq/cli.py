@@ -45,9 +45,13 @@ def _load_translator(a: argparse.Namespace) -> Any:
         from .export import CT2Translator
 
         return CT2Translator.load(a.model_dir, device=a.device, compute_type=a.compute_type)
+    if extend:
+        from .tools.extend_vocab import load_extended_translator
+
+        return load_extended_translator(a.model_dir, device=a.device)
     from .translator import Translator
 
-    return Translator.load(a.model_dir, device=a.device, extend_vocab=extend)
+    return Translator.load(a.model_dir, device=a.device)
 
 
 def cmd_translate(a: argparse.Namespace) -> int:
@@ -89,7 +93,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     result = {**score(hyps, ref), "beam_size": a.beam or tr.config.decoding.beam_size,
               "seconds": round(dt, 2), "sentences_per_s": round(len(src) / dt, 1)}
     if getattr(tr, "extension", None) is not None:
-        from .embeddings.extend import oov_stats
+        from .tools.extend_vocab import oov_stats
 
         result["extend_vocab"] = oov_stats(tr.src_vectorizer, tr.extension, src)
     if a.output:
@@ -119,7 +123,7 @@ def cmd_config(a: argparse.Namespace) -> int:
 
 
 def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
-    from .embeddings.pretrained import inspect_vectors
+    from .embeddings.inspection import inspect_vectors
 
     from .vectorizer import TextVectorizer
 
@@ -136,7 +140,7 @@ def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
 
 
 def cmd_embeddings_train(a: argparse.Namespace) -> int:
-    from .embeddings.selftrained import train_vectors
+    from .tools.train_vectors import train_vectors
 
     from .vectorizer import TextVectorizer
 
@@ -157,7 +161,7 @@ def cmd_embeddings_train(a: argparse.Namespace) -> int:
 
 
 def cmd_embeddings_extend(a: argparse.Namespace) -> int:
-    from .embeddings.extend import extend_model_folder
+    from .tools.extend_vocab import extend_model_folder
 
     summary = extend_model_folder(a.model_dir, vectors=a.vectors, max_words=a.max_words, dtype=a.dtype)
     print(json.dumps(summary, indent=1, ensure_ascii=False))

@@ -13,7 +13,7 @@ embedding matrix is part of the weights.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -21,7 +21,7 @@ from .config import Config, load_config
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
 from .modelfolder import CONFIG_FILE, WEIGHTS_FILE, load_vectorizers, load_weights, save_vectorizers, save_weights
-from .vectorizer import EOS_ID, TextVectorizer
+from .vectorizer import TextVectorizer
 
 def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
@@ -40,14 +40,15 @@ class Translator:
         self.src_vectorizer, self.tgt_vectorizer = src_vectorizer, tgt_vectorizer
         self.config = config
         self.device = torch.device(device)
-        self.extension = None  # a VocabularyExtension, set by load(extend_vocab=True) / attach_extension()
+        # The hook a tool may install to encode sources differently (the vocabulary extension gives unknown
+        # words ids >= V; see vectorseq.tools.extend_vocab); None: the source vectorizer's encode_sources.
+        self.source_encoder: Callable[[list[str]], list[list[int]]] | None = None
+        self.extension = None  # what vectorseq.tools.extend_vocab.attach_extension installed, or None
 
     @classmethod
-    def load(cls, model_dir: str | Path, device: str = "cpu", weights: str = WEIGHTS_FILE,
-             extend_vocab: bool = False) -> "Translator":
-        """Load a model folder. ``extend_vocab=True``: source words missing from the vocabulary but present in
-        ``MODEL_DIR/extension/`` (``vectorseq embeddings extend``) get their frozen pretrained vectors instead
-        of ``<unk>`` (see :mod:`vectorseq.embeddings.extend`)."""
+    def load(cls, model_dir: str | Path, device: str = "cpu", weights: str = WEIGHTS_FILE) -> "Translator":
+        """Load a model folder (with its vocabulary extension:
+        :func:`vectorseq.tools.extend_vocab.load_extended_translator`)."""
         from .models import build_model
 
         d = Path(model_dir)
@@ -63,12 +64,7 @@ class Translator:
         dev = resolve_device(device)
         load_weights(model, d / weights, dev)
         model.to(dev)
-        tr = cls(model, src, tgt, cfg, dev)
-        if extend_vocab:
-            from .embeddings.extend import attach_extension
-
-            attach_extension(tr, d)
-        return tr
+        return cls(model, src, tgt, cfg, dev)
 
     def save(self, model_dir: str | Path) -> None:
         d = Path(model_dir)
@@ -78,11 +74,9 @@ class Translator:
         save_weights(self.model, d / WEIGHTS_FILE)
 
     def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
-        if self.extension is not None:  # unknown words found in the extension get ids >= V
-            from .embeddings.extend import encode_sources
-
-            return encode_sources(self, texts)
-        return [self.src_vectorizer.encode(t) + [EOS_ID] for t in texts]  # EOS ends every source
+        """Model inputs for raw source texts (every source ends with EOS), through ``source_encoder`` if set."""
+        encode = self.source_encoder or self.src_vectorizer.encode_sources
+        return encode(list(texts))
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,

@@ -21,7 +21,8 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError
 from .base import InputLayer
-from .pretrained import PretrainedMatrix, build_matrix, coverage_report
+from .coverage import coverage_report
+from .matrix import PretrainedMatrix, build_matrix
 from .countbased import build_count_input
 
 

@@ -1,6 +1,6 @@
 """Train your own word vectors (word2vec or fastText, with gensim) for later use as pretrained vectors.
 
-The output is in the formats :mod:`vectorseq.embeddings.pretrained` reads:
+The output is in the formats :mod:`vectorseq.embeddings.vectors_io` reads:
 
 * ``algorithm="word2vec"``: ``OUT.vec`` -- word2vec text with a ``count dim`` header;
 * ``algorithm="fasttext"``: ``OUT.vec`` and ``OUT.bin`` (a Facebook-format fastText model written by
@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vectorseq.embeddings.vectors_io import open_text
 from vectorseq.errors import ConfigError, DataError
 
 __all__ = ["TrainedVectors", "train_vectors", "LineCorpus"]
-
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _tokenizer(tokenize: Any, lowercase: bool) -> Callable[[str], list[str]]:
@@ -63,14 +62,11 @@ class LineCorpus:
         self.path = Path(path)
         if not self.path.is_file():
             raise DataError("corpus file not found (one sentence per line expected)", str(self.path))
-        with open(self.path, "rb") as f:
-            self.gzip = f.read(2) == _GZIP_MAGIC
         self.tokenize = tokenize
 
     def __iter__(self) -> Iterator[list[str]]:
-        opener = gzip.open if self.gzip else open
-        with opener(self.path, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
+        with open_text(self.path) as f:
+            for line in f:
                 tokens = self.tokenize(line.rstrip("\r\n"))
                 if tokens:
                     yield tokens
@@ -171,54 +167,64 @@ def train_vectors(
         ConfigError: a bad option; DataError: a missing corpus file or a corpus with no word that
         reaches ``min_count``.
     """
-    if algorithm not in ("word2vec", "fasttext"):
-        raise ConfigError(f"algorithm must be 'word2vec' or 'fasttext', got {algorithm!r}")
-    for name, value in (("dim", dim), ("window", window), ("min_count", min_count), ("epochs", epochs),
-                        ("workers", workers)):
-        if not isinstance(value, int) or value < (0 if name == "min_count" else 1):
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    tok = _tokenizer(tokenize, lowercase)
-    out = Path(output_path)
-    vec_path = out if out.suffix == ".vec" else Path(str(out) + ".vec")
-    bin_path = vec_path.with_suffix(".bin") if algorithm == "fasttext" else None
-    vec_path.parent.mkdir(parents=True, exist_ok=True)
-
-    spilled: Path | None = None
-    if isinstance(texts_or_path, (str, os.PathLike)):
-        corpus: Iterable[list[str]] = LineCorpus(texts_or_path, tok)
-        where = str(texts_or_path)
-    else:
-        where = "the texts"
-        if iter(texts_or_path) is texts_or_path:  # a one-shot iterator: gensim needs several passes
-            spilled = _spill(texts_or_path, vec_path.parent)
-            corpus = LineCorpus(spilled, tok)
-        else:
-            corpus = _TextsCorpus(texts_or_path, tok)
-
-    common = dict(vector_size=dim, window=window, min_count=min_count, epochs=epochs, seed=seed,
-                  workers=workers, sg=sg, **gensim_kwargs)
+    _check_options(algorithm, dim=dim, window=window, min_count=min_count, epochs=epochs, workers=workers)
+    vec_path, bin_path = _output_paths(output_path, algorithm)
+    corpus, where, spilled = _corpus(texts_or_path, _tokenizer(tokenize, lowercase), vec_path.parent)
     try:
-        if algorithm == "word2vec":
-            from gensim.models import Word2Vec
-
-            model = Word2Vec(**common)
-        else:
-            from gensim.models import FastText
-
-            model = FastText(min_n=min_n, max_n=max_n, bucket=bucket, **common)
-        model.build_vocab(corpus_iterable=corpus)
-        if len(model.wv) == 0:
-            raise DataError(f"no word occurs at least min_count={min_count} times; lower min_count or "
-                            "give a larger corpus", where)
-        model.train(corpus_iterable=corpus, total_examples=model.corpus_count, epochs=epochs)
+        model = _fit(corpus, where, algorithm, dict(vector_size=dim, window=window, min_count=min_count,
+                                                    epochs=epochs, seed=seed, workers=workers, sg=sg, **gensim_kwargs),
+                     dict(min_n=min_n, max_n=max_n, bucket=bucket))
     finally:
         if spilled is not None:
             spilled.unlink(missing_ok=True)
-
-    model.wv.save_word2vec_format(str(vec_path), binary=False)
-    if bin_path is not None:
-        from gensim.models.fasttext import save_facebook_model
-
-        save_facebook_model(model, str(bin_path))
+    _save(model, vec_path, bin_path)
     return TrainedVectors(vec_path=vec_path, bin_path=bin_path, algorithm=algorithm, dim=dim,
                           vocabulary_size=len(model.wv), model=model)
+
+
+def _check_options(algorithm: str, **counts: int) -> None:
+    if algorithm not in ("word2vec", "fasttext"):
+        raise ConfigError(f"algorithm must be 'word2vec' or 'fasttext', got {algorithm!r}")
+    for name, value in counts.items():
+        if not isinstance(value, int) or value < (0 if name == "min_count" else 1):
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _output_paths(output_path: str | os.PathLike, algorithm: str) -> tuple[Path, Path | None]:
+    """``X.vec`` (and ``X.bin`` for fastText), with their folder created."""
+    out = Path(output_path)
+    vec_path = out if out.suffix == ".vec" else Path(str(out) + ".vec")
+    vec_path.parent.mkdir(parents=True, exist_ok=True)
+    return vec_path, (vec_path.with_suffix(".bin") if algorithm == "fasttext" else None)
+
+
+def _corpus(texts_or_path: Iterable[str] | str | os.PathLike, tok: Callable[[str], list[str]],
+            spill_dir: Path) -> tuple[Iterable[list[str]], str, Path | None]:
+    """A restartable corpus of token lists, a name for messages, and the temporary file to delete (or None)."""
+    if isinstance(texts_or_path, (str, os.PathLike)):
+        return LineCorpus(texts_or_path, tok), str(texts_or_path), None
+    if iter(texts_or_path) is texts_or_path:  # a one-shot iterator: gensim needs several passes
+        spilled = _spill(texts_or_path, spill_dir)
+        return LineCorpus(spilled, tok), "the texts", spilled
+    return _TextsCorpus(texts_or_path, tok), "the texts", None
+
+
+def _fit(corpus: Iterable[list[str]], where: str, algorithm: str, common: dict, fasttext: dict) -> Any:
+    """Build the vocabulary (one pass) and train (one pass per epoch)."""
+    from gensim.models import FastText, Word2Vec  # optional heavy dependency, only when vectors are trained
+
+    model = Word2Vec(**common) if algorithm == "word2vec" else FastText(**fasttext, **common)
+    model.build_vocab(corpus_iterable=corpus)
+    if len(model.wv) == 0:
+        raise DataError(f"no word occurs at least min_count={common['min_count']} times; lower min_count or "
+                        "give a larger corpus", where)
+    model.train(corpus_iterable=corpus, total_examples=model.corpus_count, epochs=common["epochs"])
+    return model
+
+
+def _save(model: Any, vec_path: Path, bin_path: Path | None) -> None:
+    model.wv.save_word2vec_format(str(vec_path), binary=False)
+    if bin_path is not None:
+        from gensim.models.fasttext import save_facebook_model  # optional heavy dependency (gensim)
+
+        save_facebook_model(model, str(bin_path))

@@ -28,8 +28,8 @@ Which words, and which vector
 Words are taken in file order (for GloVe / word2vec / fastText that is frequency order), up to
 ``max_words`` distinct ones. A file word ``w`` becomes the token ``t`` when the source vectorizer's
 ``tokenize(w) == [t]`` (its standardize applied: lower-casing, ...) and ``w`` is a form that the
-training-time lookup would have used for ``t`` (:func:`vectorseq.embeddings.pretrained.build_matrix`
-tries ``t``, then ``t.lower()``, ``t.capitalize()``, ``t.upper()``): with ``standardize: lower`` the
+training-time lookup would have used for ``t`` (:func:`vectorseq.embeddings.matrix.lookup_forms`:
+``t``, then ``t.lower()``, ``t.capitalize()``, ``t.upper()``): with ``standardize: lower`` the
 file word ``Paris`` gives the token ``paris`` (the exact line ``paris`` wins when the file has both, as
 in training); ``don't`` under ``strip_punctuation`` (``dont``) is left out, as training would. Tokens of
 the source vocabulary and the special tokens are never added.
@@ -38,32 +38,45 @@ While streaming, the frozen rows of the table are compared with the file (every 
 exact word is in the file): a model trained with another vectors file is refused instead of being
 given vectors from a space it never saw.
 
-At translation time (:class:`ExtendedEmbeddingInput`, :func:`attach_extension`), a token that the
-vectorizer maps to ``<unk>`` but that is in the extension gets the id ``V + j``; the encoder's input layer
-looks ids ``>= V`` up in the extension (frozen, float32) and ids ``< V`` in the normal table. The decoder
-keeps the original layer (with ``share_embeddings`` too), so output ids stay ``< V``.
+At translation time (:func:`load_extended_translator`, or :func:`attach_extension` on a loaded
+:class:`~vectorseq.translator.Translator`), a token that the vectorizer maps to ``<unk>`` but that is in the
+extension gets the id ``V + j``: the translator's ``source_encoder`` hook encodes sources with
+:func:`encode_sources_with_extension`, and its encoder input layer becomes an :class:`ExtendedEmbeddingInput`,
+which looks ids ``>= V`` up in the extension (frozen, float32) and ids ``< V`` in the normal table. The
+decoder keeps the original layer (with ``share_embeddings`` too), so output ids stay ``< V``. The
+translator never imports this module: the tool installs itself on a translator.
+
+The vectors file is read through :func:`vectorseq.embeddings.vectors_io.stream_vectors`, the same readers
+that build the training matrix.
 """
 from __future__ import annotations
 
-import gzip
+import functools
 import hashlib
-import io
 import json
 import os
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from ..config import Config
+from ..embeddings.base import InputLayer
+from ..embeddings.factory import EmbeddingInput
+from ..embeddings.matrix import lookup_forms
+from ..embeddings.vectors_io import NAMED_SOURCES, VectorStream, stream_vectors
 from ..errors import ConfigError, DataError, VectorseqError
-from .factory import EmbeddingInput
+from ..modelfolder import EXTENSION_DIR, WEIGHTS_FILE
+from ..translator import Translator
+from ..vectorizer import NUM_SPECIAL_TOKENS, UNK_ID, TextVectorizer
 
 __all__ = [
     "EXTENSION_DIR",
@@ -71,20 +84,19 @@ __all__ = [
     "VocabularyExtension",
     "attach_extension",
     "check_extendable",
-    "encode_sources",
+    "encode_sources_with_extension",
     "encode_with_extension",
     "extend_model_folder",
+    "load_extended_translator",
     "load_extension",
     "oov_stats",
 ]
 
-EXTENSION_DIR = "extension"
 WORDS_FILE = "vocab.json"
 VECTORS_FILE = "vectors.safetensors"
 FORMAT_NAME = "vectorseq.VocabularyExtension"
 FORMAT_VERSION = 1
 _DTYPES = {"float16": torch.float16, "float32": torch.float32}
-_UNK_ID, _EOS_ID = 1, 3
 #: Frozen table rows that may differ from the file before the model is refused (a duplicate line or two).
 MISMATCH_TOLERANCE = 0.01
 
@@ -137,7 +149,7 @@ def check_extendable(config: Any, src_vectorizer: Any, src_layer: nn.Module | No
     # trainable_rows is a persistent buffer: all False for frozen, ~pretrained rows for partial, all True
     # once unfreeze_after has unfrozen the table (as saved with these weights)
     frozen = (~src_layer.trainable_rows.detach().cpu()).numpy().astype(bool)
-    if not frozen[4:].any():
+    if not frozen[NUM_SPECIAL_TOKENS:].any():
         after = f" (unfreeze_after: {side.unfreeze_after})" if side.unfreeze_after is not None else ""
         raise VectorseqError(
             f"vocabulary extension refused: every row of the source table was trainable when these weights "
@@ -147,154 +159,95 @@ def check_extendable(config: Any, src_vectorizer: Any, src_layer: nn.Module | No
 
 
 # --------------------------------------------------------------------------------------------
-# Streaming every (word, vector) of a vectors source, in file order
+# Picking the words of the extension from the vectors file
 # --------------------------------------------------------------------------------------------
-class _Reader:
-    """Iterate ``(word bytes, handle)`` in file order; :meth:`vector` parses one handle (None if bad)."""
+@dataclass
+class _Selection:
+    """The words picked from a vectors file (in file order), and what was seen on the way."""
 
-    dim: int
-
-    def __iter__(self) -> Iterator[tuple[bytes, Any]]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def vector(self, handle: Any) -> np.ndarray | None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-class _TextReader(_Reader):
-    def __init__(self, info: Any):
-        self.info, self.dim = info, int(info.dim)
-
-    def __iter__(self):
-        from .pretrained import _open_vectors
-
-        info = self.info
-        with _open_vectors(info.path) as raw:
-            f = gzip.GzipFile(fileobj=raw) if info.compression == "gzip" else raw
-            f = io.BufferedReader(f, 1 << 20) if info.compression == "gzip" else f
-            if info.header:
-                f.readline()
-            first = True
-            try:
-                for line in f:
-                    if first:
-                        first = False
-                        if line.startswith(b"\xef\xbb\xbf"):
-                            line = line[3:]
-                    sp = line.find(b" ")
-                    if sp > 0:
-                        yield line[:sp], line
-            except (OSError, EOFError) as e:
-                raise DataError(f"cannot read the vectors file ({e}); it may be truncated", info.path) from None
-
-    def vector(self, line: bytes) -> np.ndarray | None:
-        tokens = line[line.find(b" ") + 1 :].split()
-        if len(tokens) != self.dim:  # a word with spaces, or a malformed line
-            return None
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                return np.array(tokens, dtype=np.float32)
-        except ValueError:
-            return None
-
-
-class _W2VBinaryReader(_Reader):
-    def __init__(self, info: Any):
-        self.info, self.dim, self.count = info, int(info.dim), int(info.count)
-
-    def __iter__(self):
-        from .pretrained import _open_vectors
-
-        info, nbytes, chunk = self.info, 4 * self.dim, 1 << 20
-        with _open_vectors(info.path) as raw:
-            f = gzip.GzipFile(fileobj=raw) if info.compression == "gzip" else raw
-            f.readline()
-            buf, pos, eof = f.read(chunk), 0, False
-            for _ in range(self.count):
-                while True:
-                    while pos < len(buf) and buf[pos] == 10:
-                        pos += 1
-                    sp = buf.find(b" ", pos, pos + 4096)
-                    if sp >= 0 and sp + 1 + nbytes <= len(buf):
-                        break
-                    if eof:
-                        raise DataError("the word2vec binary file ends before the count in its header: it is "
-                                        "truncated (download it again)", info.path)
-                    more = f.read(chunk)
-                    eof = not more
-                    buf, pos = buf[pos:] + more, 0
-                end = sp + 1 + nbytes
-                yield buf[pos:sp], buf[sp + 1 : end]
-                pos = end
-
-    def vector(self, body: bytes) -> np.ndarray | None:
-        return np.frombuffer(body, dtype="<f4").astype(np.float32)
-
-
-class _ArrayReader(_Reader):
-    """A 2-D array (memory-mapped ``.npy``, gensim vectors) with a word per row."""
-
-    def __init__(self, words: Iterable[bytes], array: Any):
-        self.words, self.array, self.dim = words, array, int(array.shape[1])
-
-    def __iter__(self):
-        for i, w in enumerate(self.words):
-            yield w, i
-
-    def vector(self, i: int) -> np.ndarray | None:
-        return np.array(self.array[i], dtype=np.float32)
-
-
-def _npy_words(path: str) -> Iterator[bytes]:
-    with open(path, "rb") as f:
-        for n, line in enumerate(f):
-            word = line.rstrip(b"\r\n")
-            yield word[3:] if n == 0 and word.startswith(b"\xef\xbb\xbf") else word
-
-
-def _open_reader(source: str, format: str = "auto", words: str | None = None) -> tuple[_Reader, Any]:
-    from . import pretrained as P
-
-    info = P.detect_format(source, format=format, words=words)
-    if info.format in ("glove", "word2vec"):
-        return _TextReader(info), info
-    if info.format == "word2vec-binary":
-        return _W2VBinaryReader(info), info
-    if info.format == "npy":
-        arr = P._load_npy(info.path)
-        return _ArrayReader(_npy_words(info.words_path), arr), info
-    if info.format == "glove-6b-50d":
-        npy, index_path = P._named_files(info.source)
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise VectorseqError(
-                f"reading the word index of {info.source!r} needs pyarrow: pip install pyarrow") from None
-        arr = P._load_npy(npy)
-        column = pq.read_table(index_path).column(0).to_pylist()
-        return _ArrayReader((w.encode("utf-8") for w in column), arr), info
-    if info.format == "fasttext-bin":
-        try:
-            from gensim.models.fasttext import load_facebook_vectors
-        except ImportError:  # pragma: no cover
-            raise VectorseqError("reading fastText .bin files needs gensim: pip install gensim") from None
-        try:
-            kv = load_facebook_vectors(info.path)
-        except Exception as e:  # gensim raises assorted errors on a bad file
-            raise DataError(f"gensim cannot read this fastText .bin file ({type(e).__name__}: {e})",
-                            info.path) from None
-        return _ArrayReader((w.encode("utf-8") for w in kv.index_to_key), kv.vectors), info
-    raise ConfigError(f"vocabulary extension cannot read vectors of format {info.format!r}")  # pragma: no cover
+    words: list[str] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    priority: list[int] = field(default_factory=list)  # how each word's vector was reached (lookup_forms order)
+    position: dict[str, int] = field(default_factory=dict)
+    verified: set[int] = field(default_factory=set)  # frozen table rows compared with the file
+    mismatched: list[str] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+    read: int = 0
+    in_vocab: int = 0
 
 
 def _form_priority(word: str, token: str) -> int | None:
-    """How training's lookup would reach ``word`` from the token (0 exact, 1 lower, 2 title, 3 upper)."""
-    if word == token:
-        return 0
-    for p, form in ((1, token.lower()), (2, token.capitalize()), (3, token.upper())):
-        if word == form:
-            return p
-    return None
+    """How training's lookup would reach ``word`` from the token (its rank in :func:`lookup_forms`), or None."""
+    return next((rank for rank, (_, form) in enumerate(lookup_forms(token)) if form == word), None)
+
+
+def _token_of(word_b: bytes, tokenize: Any, skipped: Counter) -> tuple[str | None, int]:
+    """The token a file word stands for and the priority of that form; ``(None, 0)`` (counted) when none."""
+    try:
+        w = word_b.decode("utf-8")
+    except UnicodeDecodeError:
+        skipped["not_utf8"] += 1
+        return None, 0
+    toks = tokenize(w)
+    if len(toks) != 1:
+        skipped["not_one_token"] += 1
+        return None, 0
+    p = _form_priority(w, toks[0])
+    if p is None:
+        skipped["standardize_changes_word"] += 1
+        return None, 0
+    return toks[0], p
+
+
+def _verify_row(sel: _Selection, i: int, token: str, vector: np.ndarray | None, table: np.ndarray) -> None:
+    """Compare a frozen table row with the file's vector of its exact word."""
+    if vector is not None and np.isfinite(vector).all():
+        sel.verified.add(i)
+        if not np.allclose(table[i], vector, rtol=1e-5, atol=1e-6):
+            sel.mismatched.append(token)
+
+
+def _offer(sel: _Selection, token: str, p: int, stream: VectorStream, handle: Any, max_words: int) -> None:
+    """Add a token outside the vocabulary, or give it a better form's vector (as training would choose)."""
+    j = sel.position.get(token)
+    if j is None and len(sel.words) >= max_words:
+        sel.skipped["over_max_words"] += 1
+        return
+    if j is not None and p >= sel.priority[j]:
+        sel.skipped["duplicate_token"] += 1
+        return
+    v = stream.vector(handle)
+    if v is None or not np.isfinite(v).all():
+        sel.skipped["malformed"] += 1
+        return
+    if j is None:
+        sel.position[token] = len(sel.words)
+        sel.words.append(token)
+        sel.vectors.append(v)
+        sel.priority.append(p)
+    else:  # a better form of a token already added (``paris`` after ``Paris``): training's choice
+        sel.vectors[j], sel.priority[j] = v, p
+        sel.skipped["duplicate_token"] += 1
+
+
+def _select(stream: VectorStream, vectorizer: TextVectorizer, table: np.ndarray, frozen: np.ndarray,
+            max_words: int) -> _Selection:
+    """Stream the file once: pick the new words, and check the frozen rows against the file."""
+    sel = _Selection()
+    vocab_index = {t: i for i, t in enumerate(vectorizer.get_vocabulary())}
+    for word_b, handle in stream:
+        sel.read += 1
+        token, p = _token_of(word_b, vectorizer.tokenize, sel.skipped)
+        if token is None:
+            continue
+        i = vocab_index.get(token)
+        if i is None:
+            _offer(sel, token, p, stream, handle, max_words)
+            continue
+        sel.in_vocab += 1
+        if p == 0 and i >= NUM_SPECIAL_TOKENS and frozen[i] and i not in sel.verified:
+            _verify_row(sel, i, token, stream.vector(handle), table)
+    return sel
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,7 +265,7 @@ def extend_model_folder(model_dir: str | os.PathLike, vectors: str | os.PathLike
             are checked against the table.
         max_words: the most words to add (distinct tokens, in file order).
         dtype: ``"float16"`` (half the bytes; the vectors are cast to float32 when loaded) or ``"float32"``.
-        format, words: as for :func:`vectorseq.embeddings.pretrained.build_matrix`.
+        format, words: as for :func:`vectorseq.embeddings.matrix.build_matrix`.
 
     Returns:
         A JSON-able summary: ``words`` (added), ``bytes`` (on disk), ``path``, ``source``, ``dim``,
@@ -323,138 +276,102 @@ def extend_model_folder(model_dir: str | os.PathLike, vectors: str | os.PathLike
         VectorseqError: the model cannot be extended (with the reason), the vectors do not match the
             model (another file, another dimension), a bad option.
     """
-    from ..translator import Translator
+    _check_options(dtype, max_words)
+    d = Path(model_dir)
+    tr = Translator.load(d)
+    layer = tr.model.src_input
+    frozen = check_extendable(tr.config, tr.src_vectorizer, layer)
+    source = _vectors_source(tr.config, vectors)
+    stream, info = stream_vectors(source, format=format, words=os.fspath(words) if words else None)
+    table = layer.token_embedding.weight.detach().cpu().numpy()
+    if stream.dim != table.shape[1]:
+        raise VectorseqError(
+            f"{source} has {stream.dim}-dimensional vectors but the model's source table has "
+            f"{table.shape[1]} dimensions: not the vectors the model was trained with")
+    sel = _select(stream, tr.src_vectorizer, table, frozen, max_words)
+    if sel.mismatched and len(sel.mismatched) >= max(1.0, MISMATCH_TOLERANCE * len(sel.verified)):
+        raise VectorseqError(
+            f"{len(sel.mismatched)} of the {len(sel.verified)} frozen source rows checked differ from {source} "
+            f"(e.g. {', '.join(repr(m) for m in sel.mismatched[:3])}): these are not the vectors the model was "
+            "trained with, so new words would come from another space; pass the training vectors with --vectors")
+    tensor = _as_tensor(sel.vectors, stream.dim, dtype, source)
+    meta = _meta(tr, info, stream.dim, dtype, max_words, sel.words)
+    path = _write_extension(d, meta, tensor)
+    return _summary(path, info, stream.dim, dtype, max_words, sel, frozen, tr.config.embeddings.src.policy)
 
+
+def _check_options(dtype: str, max_words: int) -> None:
     if dtype not in _DTYPES:
         raise ConfigError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 0:
         raise ConfigError(f"max_words must be a non-negative integer, got {max_words!r}")
-    d = Path(model_dir)
-    tr = Translator.load(d)
-    cfg, vec = tr.config, tr.src_vectorizer
-    layer = tr.model.src_input
-    frozen = check_extendable(cfg, vec, layer)
-    source = os.fspath(vectors) if vectors is not None else str(cfg.embeddings.src.vectors)
-    from .pretrained import NAMED_SOURCES
 
-    if vectors is None and source not in NAMED_SOURCES and not Path(source).expanduser().exists():
+
+def _vectors_source(config: Config, vectors: str | os.PathLike | None) -> str:
+    """The vectors to read: the given ones, else the config's (which must still be reachable from here)."""
+    if vectors is not None:
+        return os.fspath(vectors)
+    source = str(config.embeddings.src.vectors)
+    if source not in NAMED_SOURCES and not Path(source).expanduser().exists():
         raise VectorseqError(
             f"the vectors file this model was trained with ({source}, from embeddings.src.vectors) is not "
             "found from here; pass its path (`vectorseq embeddings extend MODEL_DIR --vectors PATH`)")
-    reader, info = _open_reader(source, format=format, words=os.fspath(words) if words else None)
-    table = layer.token_embedding.weight.detach().cpu().numpy()
-    if reader.dim != table.shape[1]:
-        raise VectorseqError(
-            f"{source} has {reader.dim}-dimensional vectors but the model's source table has "
-            f"{table.shape[1]} dimensions: not the vectors the model was trained with")
+    return source
 
-    vocab = vec.get_vocabulary()
-    vocab_index = {t: i for i, t in enumerate(vocab)}
-    tokenize = vec.tokenize
-    out_words: list[str] = []
-    out_vecs: list[np.ndarray] = []
-    priority: list[int] = []
-    position: dict[str, int] = {}
-    verified: set[int] = set()
-    mismatched: list[str] = []
-    skipped: Counter = Counter()
-    n_read = in_vocab = 0
-    for word_b, handle in reader:
-        n_read += 1
-        try:
-            w = word_b.decode("utf-8")
-        except UnicodeDecodeError:
-            skipped["not_utf8"] += 1
-            continue
-        toks = tokenize(w)
-        if len(toks) != 1:
-            skipped["not_one_token"] += 1
-            continue
-        t = toks[0]
-        p = _form_priority(w, t)
-        if p is None:
-            skipped["standardize_changes_word"] += 1
-            continue
-        i = vocab_index.get(t)
-        if i is not None:
-            in_vocab += 1
-            if p == 0 and i >= 4 and frozen[i] and i not in verified:
-                v = reader.vector(handle)
-                if v is not None and np.isfinite(v).all():
-                    verified.add(i)
-                    if not np.allclose(table[i], v, rtol=1e-5, atol=1e-6):
-                        mismatched.append(t)
-            continue
-        j = position.get(t)
-        if j is None and len(out_words) >= max_words:
-            skipped["over_max_words"] += 1
-            continue
-        if j is not None and p >= priority[j]:
-            skipped["duplicate_token"] += 1
-            continue
-        v = reader.vector(handle)
-        if v is None or not np.isfinite(v).all():
-            skipped["malformed"] += 1
-            continue
-        if j is None:
-            position[t] = len(out_words)
-            out_words.append(t)
-            out_vecs.append(v)
-            priority.append(p)
-        else:  # a better form of a token already added (``paris`` after ``Paris``): training's choice
-            out_vecs[j], priority[j] = v, p
-            skipped["duplicate_token"] += 1
-    if mismatched and len(mismatched) >= max(1.0, MISMATCH_TOLERANCE * len(verified)):
-        raise VectorseqError(
-            f"{len(mismatched)} of the {len(verified)} frozen source rows checked differ from {source} "
-            f"(e.g. {', '.join(repr(m) for m in mismatched[:3])}): these are not the vectors the model was "
-            "trained with, so new words would come from another space; pass the training vectors with --vectors")
 
-    matrix = np.stack(out_vecs) if out_vecs else np.zeros((0, reader.dim), np.float32)
+def _as_tensor(vectors: list[np.ndarray], dim: int, dtype: str, source: str) -> Tensor:
+    matrix = np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)
     tensor = torch.from_numpy(matrix).to(_DTYPES[dtype])
     if not torch.isfinite(tensor).all():
         raise VectorseqError(f"some vectors of {source} overflow {dtype}; use dtype float32 (--dtype float32)")
-    meta = {
+    return tensor
+
+
+def _meta(tr: Translator, info: Any, dim: int, dtype: str, max_words: int, words: list[str]) -> dict:
+    """What ``vocab.json`` records: the words and the vocabulary (and source) they belong to."""
+    vec, vocab = tr.src_vectorizer, tr.src_vectorizer.get_vocabulary()
+    return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "source": str(info.source),
         "vectors_format": info.format,
-        "dim": int(reader.dim),
+        "dim": int(dim),
         "dtype": dtype,
         "base_vocab_size": len(vocab),
         "base_vocab_sha256": vocabulary_fingerprint(vocab),
         "standardize": vec.standardize_name,
         "split": vec.split_name,
-        "policy": cfg.embeddings.src.policy,
+        "policy": tr.config.embeddings.src.policy,
         "max_words": max_words,
-        "words": out_words,
+        "words": words,
     }
-    path = _write_extension(d, meta, tensor)
-    size = sum(p.stat().st_size for p in path.iterdir())
+
+
+def _summary(path: Path, info: Any, dim: int, dtype: str, max_words: int, sel: _Selection, frozen: np.ndarray,
+             policy: str) -> dict:
+    """The JSON-able summary :func:`extend_model_folder` returns (and the CLI prints)."""
     return {
         "path": str(path),
         "source": str(info.source),
         "format": info.format,
-        "dim": int(reader.dim),
+        "dim": int(dim),
         "dtype": dtype,
-        "words": len(out_words),
-        "bytes": int(size),
+        "words": len(sel.words),
+        "bytes": int(sum(p.stat().st_size for p in path.iterdir())),
         "max_words": max_words,
-        "vectors_read": n_read,
-        "in_vocabulary": in_vocab,
-        "skipped": dict(sorted(skipped.items())),
-        "verified_rows": len(verified),
-        "mismatched_rows": len(mismatched),
-        "frozen_rows": int(frozen[4:].sum()),
-        "policy": cfg.embeddings.src.policy,
-        "first_words": out_words[:10],
+        "vectors_read": sel.read,
+        "in_vocabulary": sel.in_vocab,
+        "skipped": dict(sorted(sel.skipped.items())),
+        "verified_rows": len(sel.verified),
+        "mismatched_rows": len(sel.mismatched),
+        "frozen_rows": int(frozen[NUM_SPECIAL_TOKENS:].sum()),
+        "policy": policy,
+        "first_words": sel.words[:10],
     }
 
 
 def _write_extension(model_dir: Path, meta: dict, tensor: Tensor) -> Path:
     """Write ``extension/`` next to the weights atomically (a temporary folder renamed into place)."""
-    from safetensors.torch import save_file
-
     final = model_dir / EXTENSION_DIR
     tmp = Path(tempfile.mkdtemp(prefix=f".{EXTENSION_DIR}.", dir=model_dir))
     try:
@@ -496,16 +413,10 @@ class VocabularyExtension:
     def __len__(self) -> int:
         return len(self.words)
 
-    def encode(self, vectorizer: Any, text: str) -> list[int]:
-        """:meth:`TextVectorizer.encode`, with ``<unk>`` tokens found in the extension given their ids."""
-        return encode_with_extension(vectorizer, self, text)
-
 
 def load_extension(model_dir: str | os.PathLike, src_vectorizer: Any = None,
                    dim: int | None = None) -> VocabularyExtension:
     """Read ``MODEL_DIR/extension/`` (JSON + safetensors); check it belongs to this vocabulary and width."""
-    from safetensors.torch import load_file
-
     d = Path(model_dir) / EXTENSION_DIR
     words_path, vectors_path = d / WORDS_FILE, d / VECTORS_FILE
     if not words_path.is_file() or not vectors_path.is_file():
@@ -533,7 +444,7 @@ def load_extension(model_dir: str | os.PathLike, src_vectorizer: Any = None,
     return VocabularyExtension(words=words, vectors=vectors, base_vocab_size=int(meta["base_vocab_size"]), meta=meta)
 
 
-def _index_of(vectorizer: Any, words: Any) -> dict[str, int]:
+def _index_of(vectorizer: Any, words: Any) -> Mapping[str, int]:
     if isinstance(words, VocabularyExtension):
         return words.index
     V = vectorizer.vocabulary_size()
@@ -542,21 +453,34 @@ def _index_of(vectorizer: Any, words: Any) -> dict[str, int]:
     return {w: V + j for j, w in enumerate(words)}
 
 
+def _rescue(ids: list[int], tokens: list[str], index: Mapping[str, int]) -> list[int]:
+    """``ids`` (one per token, maybe followed by EOS) with each ``<unk>`` whose token is in ``index`` replaced."""
+    if len(ids) - len(tokens) not in (0, 1):  # pragma: no cover - word-level vectorizers give one id per token
+        raise VectorseqError("vocabulary extension needs a word-level vectorizer (one id per token)")
+    return [index.get(t, UNK_ID) if i == UNK_ID else i for i, t in zip(ids, tokens)] + ids[len(tokens):]
+
+
 def encode_with_extension(vectorizer: Any, words: VocabularyExtension | Sequence[str] | Mapping[str, int],
                           text: str) -> list[int]:
-    """The source ids of ``text``: the vectorizer's ids, except that a token it maps to ``<unk>`` (id 1)
+    """The source ids of ``text``: the vectorizer's ids, except that a token it maps to ``<unk>``
     that is in the extension gets ``V + j`` (``words[j]``; or the id of a ``{word: id}`` mapping).
 
     Without such tokens the result is exactly ``vectorizer.encode(text)``.
     """
     ids = vectorizer.encode(text)
-    if _UNK_ID not in ids:
+    if UNK_ID not in ids:
         return ids
+    return _rescue(ids, vectorizer.tokenize(text), _index_of(vectorizer, words))
+
+
+def encode_sources_with_extension(vectorizer: Any, words: VocabularyExtension | Sequence[str] | Mapping[str, int],
+                                  texts: Iterable[str]) -> list[list[int]]:
+    """``vectorizer.encode_sources(texts)`` (ids, then EOS: the vectorizer owns that rule), with ``<unk>``
+    tokens found in the extension given their ids, as :func:`encode_with_extension` does."""
+    texts = list(texts)
     index = _index_of(vectorizer, words)
-    toks = vectorizer.tokenize(text)
-    if len(toks) != len(ids):  # pragma: no cover - word-level vectorizers give one id per token
-        raise VectorseqError("vocabulary extension needs a word-level vectorizer (one id per token)")
-    return [index.get(t, _UNK_ID) if i == _UNK_ID else i for i, t in zip(ids, toks)]
+    return [_rescue(ids, vectorizer.tokenize(text), index) if UNK_ID in ids else ids
+            for ids, text in zip(vectorizer.encode_sources(texts), texts)]
 
 
 def oov_stats(vectorizer: Any, extension: VocabularyExtension, texts: Iterable[str]) -> dict:
@@ -565,7 +489,7 @@ def oov_stats(vectorizer: Any, extension: VocabularyExtension, texts: Iterable[s
     for text in texts:
         ids = vectorizer.encode(text)
         ext = encode_with_extension(vectorizer, extension, text)
-        n_unk = sum(1 for i in ids if i == _UNK_ID)
+        n_unk = sum(1 for i in ids if i == UNK_ID)
         n_res = sum(1 for i in ext if i >= extension.base_vocab_size)
         tokens += len(ids)
         unk += n_unk
@@ -578,9 +502,9 @@ def oov_stats(vectorizer: Any, extension: VocabularyExtension, texts: Iterable[s
 
 
 # --------------------------------------------------------------------------------------------
-# The extended input layer and the Translator hook
+# The extended input layer, and installing the extension on a Translator
 # --------------------------------------------------------------------------------------------
-class ExtendedEmbeddingInput(nn.Module):
+class ExtendedEmbeddingInput(InputLayer):
     """An :class:`EmbeddingInput` whose ids ``>= V`` are looked up in a frozen extension matrix.
 
     ``forward(ids, mask)`` computes ``proj(cat[table, extension][ids] * scale)`` without building the
@@ -593,9 +517,9 @@ class ExtendedEmbeddingInput(nn.Module):
     uses_positions = True
 
     def __init__(self, base: EmbeddingInput, extension: Tensor):
-        super().__init__()
         if not isinstance(base, EmbeddingInput):
             raise VectorseqError(f"ExtendedEmbeddingInput wraps an EmbeddingInput, got {type(base).__name__}")
+        super().__init__(base.output_dim, base.policy, base.lr_multiplier)
         weight = base.token_embedding.weight
         if extension.dim() != 2 or extension.shape[1] != weight.shape[1]:
             raise VectorseqError(f"the extension must be [N, {weight.shape[1]}], got {tuple(extension.shape)}")
@@ -605,7 +529,6 @@ class ExtendedEmbeddingInput(nn.Module):
         self.register_buffer("trainable_rows", base.trainable_rows)
         self.register_buffer("extension", extension.detach().to(device=weight.device, dtype=weight.dtype),
                              persistent=False)
-        self.output_dim = base.output_dim
         self.vocab_size = int(weight.shape[0])
 
     @property
@@ -627,13 +550,14 @@ class ExtendedEmbeddingInput(nn.Module):
         return self.proj(emb * self.scale), mask
 
 
-def attach_extension(translator: Any, model_dir: str | os.PathLike | None = None,
+def attach_extension(translator: Translator, model_dir: str | os.PathLike | None = None,
                      extension: VocabularyExtension | None = None) -> VocabularyExtension:
     """Give a loaded :class:`~vectorseq.translator.Translator` its vocabulary extension.
 
     Swaps ``translator.model.src_input`` (the encoder side only; the decoder keeps the original layer,
-    with ``share_embeddings`` too, so output ids stay ``< V``) for an :class:`ExtendedEmbeddingInput`
-    and sets ``translator.extension``. ``extension`` defaults to ``MODEL_DIR/extension/``.
+    with ``share_embeddings`` too, so output ids stay ``< V``) for an :class:`ExtendedEmbeddingInput`,
+    installs :func:`encode_sources_with_extension` as ``translator.source_encoder`` (the translator's hook
+    for encoding sources) and sets ``translator.extension``. ``extension`` defaults to ``MODEL_DIR/extension/``.
     """
     model = translator.model
     layer = model.src_input
@@ -645,14 +569,17 @@ def attach_extension(translator: Any, model_dir: str | os.PathLike | None = None
     elif extension.base_vocab_size != translator.src_vectorizer.vocabulary_size():
         raise VectorseqError("the extension was built for another source vocabulary")
     model.src_input = ExtendedEmbeddingInput(layer, extension.vectors)
+    translator.source_encoder = functools.partial(encode_sources_with_extension, translator.src_vectorizer,
+                                                  extension)
     translator.extension = extension
     return extension
 
 
-def encode_sources(translator: Any, texts: Sequence[str]) -> list[list[int]]:
-    """What ``Translator.encode_sources`` returns, with the translator's extension (if any) applied."""
-    ext = getattr(translator, "extension", None)
-    vec = translator.src_vectorizer
-    if ext is None:
-        return [vec.encode(t) + [_EOS_ID] for t in texts]
-    return [encode_with_extension(vec, ext, t) + [_EOS_ID] for t in texts]
+def load_extended_translator(model_dir: str | os.PathLike, device: str = "cpu",
+                             weights: str = WEIGHTS_FILE) -> Translator:
+    """:meth:`Translator.load` with the folder's vocabulary extension attached (``--extend-vocab``): source
+    words missing from the vocabulary but present in ``MODEL_DIR/extension/`` (``vectorseq embeddings
+    extend``) get their frozen pretrained vectors instead of ``<unk>``."""
+    translator = Translator.load(model_dir, device=device, weights=weights)
+    attach_extension(translator, model_dir)
+    return translator

@@ -1,11 +1,10 @@
-"""Vocabulary extension (vectorseq.embeddings.extend): unseen source words get their frozen pretrained vectors.
+"""Vocabulary extension (vectorseq.tools.extend_vocab): unseen source words get their frozen pretrained vectors.
 
 One model is trained through the real trainer (frozen GloVe-format source vectors, word-level source);
 others are built directly (partial + shared embeddings, RNN, finetune) and saved as model folders.
 """
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
@@ -16,20 +15,20 @@ import torch
 from vectorseq.config import config_from_dict, merge
 from vectorseq.data.synthetic import builtin_splits
 from vectorseq.decoding import translate_ids
-from vectorseq.embeddings.extend import (
+from vectorseq.embeddings.factory import EmbeddingInput, prepare_pretrained
+from vectorseq.errors import VectorseqError
+from vectorseq.models import build_model
+from vectorseq.tools.extend_vocab import (
     EXTENSION_DIR,
     ExtendedEmbeddingInput,
     attach_extension,
     check_extendable,
-    encode_sources,
     encode_with_extension,
     extend_model_folder,
+    load_extended_translator,
     load_extension,
     oov_stats,
 )
-from vectorseq.embeddings.factory import EmbeddingInput, prepare_pretrained
-from vectorseq.errors import VectorseqError
-from vectorseq.models import build_model
 from vectorseq.training import train
 from vectorseq.translator import Translator
 from vectorseq.vectorizer import TextVectorizer
@@ -170,20 +169,18 @@ def test_translation_with_and_without_oov(trained):
     texts = ["two thousand and one", "Friday, March 3, 1999", "in nineteen ninety", "two unknownword"]
     for beam in (1, 3):
         a = translate_ids(plain.model, plain.encode_sources(texts), beam_size=beam)
-        b = translate_ids(tr.model, encode_sources(tr, texts), beam_size=beam)
+        b = translate_ids(tr.model, tr.encode_sources(texts), beam_size=beam)
         assert [(h[0].tokens, h[0].score) for h in a] == [(h[0].tokens, h[0].score) for h in b]
-    hyps = translate_ids(tr.model, encode_sources(tr, [text, "quokka"]), beam_size=2)
+    hyps = translate_ids(tr.model, tr.encode_sources([text, "quokka"]), beam_size=2)
     V_tgt = tr.tgt_vectorizer.vocabulary_size()
     assert all(0 <= t < V_tgt for h in hyps for t in h[0].tokens)
     st = oov_stats(vec, ext, [text, "two thousand", "two unknownword"])
     assert st["unk_tokens"] == 3 and st["rescued_tokens"] == 2 and st["sentences_with_rescued"] == 1
 
 
-@pytest.mark.skipif("extend_vocab" not in inspect.signature(Translator.load).parameters,
-                    reason="Translator.load(extend_vocab=...) not wired in yet")
 def test_translator_load_extend_vocab(trained):
     plain = Translator.load(trained["dir"])
-    tr = Translator.load(trained["dir"], extend_vocab=True)
+    tr = load_extended_translator(trained["dir"])
     assert isinstance(tr.model.src_input, ExtendedEmbeddingInput)
     texts = ["two thousand and one", "two zebra"]
     assert tr.encode_sources(texts)[0] == plain.encode_sources(texts)[0]
@@ -202,7 +199,7 @@ def test_folder_is_pickle_free_and_needs_no_vectors_file(trained, tmp_path):
         tr = Translator.load(d)
         ext = attach_extension(tr, d)
         assert len(ext) == len(EXPECTED)
-        assert len(translate_ids(tr.model, encode_sources(tr, ["two zebra"]))) == 1
+        assert len(translate_ids(tr.model, tr.encode_sources(["two zebra"]))) == 1
         with pytest.raises(VectorseqError, match="--vectors"):
             extend_model_folder(d)  # rebuilding needs the file: the message says how to pass it
         assert extend_model_folder(d, vectors=moved)["words"] == len(EXPECTED)
@@ -311,7 +308,7 @@ def test_partial_with_shared_embeddings_keeps_the_decoder_table(tmp_path, vector
     assert isinstance(tr.model.src_input, ExtendedEmbeddingInput)
     assert tr.model.src_input.token_embedding is base.token_embedding  # one table, still shared
     V = tr.tgt_vectorizer.vocabulary_size()
-    hyps = translate_ids(tr.model, encode_sources(tr, ["two zebra and one okapi", "two thousand"]), beam_size=2)
+    hyps = translate_ids(tr.model, tr.encode_sources(["two zebra and one okapi", "two thousand"]), beam_size=2)
     assert all(0 <= t < V for h in hyps for t in h[0].tokens)
     with pytest.raises(VectorseqError, match="already extended"):
         attach_extension(tr, d)
@@ -330,28 +327,18 @@ def test_stale_extension_is_refused(tmp_path, vectors):
         load_extension(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("kind", ["vec", "vec.gz", "bin", "npy"])
-def test_readers_stream_every_format_in_file_order(tmp_path, kind):
-    import gzip
+# ------------------------------------------------------------------------ a folder written by the old code
+OLD_FOLDER = Path(__file__).parent / "fixtures" / "extension_v0_1" / "transformer_frozen_word"
 
-    from vectorseq.embeddings.extend import _open_reader
 
-    words = ["a", "Bé", "c"]
-    vecs = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
-    text = "3 4\n" + "".join(w + " " + " ".join(repr(float(x)) for x in v) + " \n" for w, v in zip(words, vecs))
-    path = tmp_path / f"w.{kind}"
-    if kind == "vec":
-        path.write_text(text, encoding="utf-8")
-    elif kind == "vec.gz":
-        with gzip.open(path, "wt", encoding="utf-8") as f:
-            f.write(text)
-    elif kind == "bin":
-        path.write_bytes(b"3 4\n" + b"".join(w.encode() + b" " + v.astype("<f4").tobytes() + b"\n"
-                                             for w, v in zip(words, vecs)))
-    else:
-        np.save(path, vecs)
-        (tmp_path / "w.vocab").write_text("\n".join(words) + "\n", encoding="utf-8")
-    reader, _ = _open_reader(str(path))
-    got = [(w.decode("utf-8"), reader.vector(h)) for w, h in reader]
-    assert [w for w, _ in got] == words
-    assert np.array_equal(np.stack([v for _, v in got]), vecs)
+def test_extension_written_before_the_redesign_translates_identically():
+    expected = json.loads((OLD_FOLDER / "expected.json").read_text(encoding="utf-8"))
+    tr = load_extended_translator(OLD_FOLDER)
+    texts = expected["texts"]
+    assert len(tr.extension) == expected["extension_words"]
+    assert tr.encode_sources(texts) == expected["src_ids"]
+    assert tr.translate(texts, beam=1) == expected["greedy"]
+    assert tr.translate(texts, beam=3) == expected["beam3"]
+    scores = [[float(h.score) for h in hs] for hs in tr.translate_hypotheses(texts, beam=3, n_best=3)]
+    for got, want in zip(scores, expected["beam3_scores"]):
+        assert got == pytest.approx(want, abs=1e-4)
