@@ -10,14 +10,28 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+import yaml
+
+from .compare import run_experiment
+from .config import load_config, reference_markdown
+from .data.parallel import read_monolingual
+from .data.splits import load_splits
+from .demo import run_demo
+from .embeddings.inspection import inspect_vectors
 from .errors import VectorseqError
+from .evaluation import evaluate
+from .export import CT2Translator, export_model
+from .modelfolder import CONFIG_FILE, load_vectorizers
+from .tools.extend_vocab import extend_model_folder, load_extended_translator, oov_stats
+from .tools.train_vectors import train_vectors
+from .training import train
+from .translator import Translator
+from .vectorizer import TextVectorizer
 
 
 def _read_lines(path: str | None) -> list[str]:
     if path in (None, "-"):
         return [line.rstrip("\n") for line in sys.stdin]
-    from .data.parallel import read_monolingual
-
     p = Path(path)
     if not p.is_file():
         raise VectorseqError(f"{p}: input file not found; check the path")
@@ -25,9 +39,6 @@ def _read_lines(path: str | None) -> list[str]:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from .config import load_config
-    from .training import train
-
     cfg = load_config(a.config, a.set)
     out = a.output or f"runs/{cfg.name}"
     res = train(cfg, out, progress=not a.quiet)
@@ -42,15 +53,9 @@ def _load_translator(a: argparse.Namespace) -> Any:
     if a.engine == "ctranslate2":
         if extend:
             raise VectorseqError("--extend-vocab needs the pytorch engine (a model folder), not --engine ctranslate2")
-        from .export import CT2Translator
-
         return CT2Translator.load(a.model_dir, device=a.device, compute_type=a.compute_type)
     if extend:
-        from .tools.extend_vocab import load_extended_translator
-
         return load_extended_translator(a.model_dir, device=a.device)
-    from .translator import Translator
-
     return Translator.load(a.model_dir, device=a.device)
 
 
@@ -69,10 +74,6 @@ def cmd_translate(a: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
-    import time
-
-    from .evaluation import score
-
     tr = _load_translator(a)
     if a.src or a.ref:
         if not (a.src and a.ref):
@@ -81,20 +82,13 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
         if len(src) != len(ref):
             raise VectorseqError(f"{a.src} has {len(src)} lines but {a.ref} has {len(ref)}; they must be aligned")
     else:
-        from .data.splits import load_splits
-
         split = load_splits(tr.config.data, seed=tr.config.training.seed)[a.split]
         if split is None:
             raise VectorseqError(f"the config's data has no {a.split} split; pass --src and --ref")
         src, ref = split.src, split.tgt
-    t0 = time.time()
-    hyps = tr.translate(src, beam=a.beam, batch_size=a.batch_size)
-    dt = time.time() - t0
-    result = {**score(hyps, ref), "beam_size": a.beam or tr.config.decoding.beam_size,
-              "seconds": round(dt, 2), "sentences_per_s": round(len(src) / dt, 1)}
+    result, hyps = evaluate(tr, src, ref, beam=a.beam, batch_size=a.batch_size)
+    del result["samples"]  # the command prints scores; --output writes every translation
     if getattr(tr, "extension", None) is not None:
-        from .tools.extend_vocab import oov_stats
-
         result["extend_vocab"] = oov_stats(tr.src_vectorizer, tr.extension, src)
     if a.output:
         Path(a.output).write_text("\n".join(hyps) + "\n", encoding="utf-8")
@@ -103,30 +97,20 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
-    from .demo import run_demo
-
     run_demo(output_dir=a.output, quick=a.quick, progress=not a.quiet)
     return 0
 
 
 def cmd_config(a: argparse.Namespace) -> int:
-    from .config import load_config, reference_markdown
-
     if a.reference:
         print(reference_markdown())
     else:
         cfg = load_config(a.config, a.set)
-        import yaml
-
         print(yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True), end="")
     return 0
 
 
 def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
-    from .embeddings.inspection import inspect_vectors
-
-    from .vectorizer import TextVectorizer
-
     texts = _read_lines(a.text) if a.text else None
     vocab = _read_lines(a.vocab) if a.vocab else None
     if vocab is not None:
@@ -140,17 +124,10 @@ def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
 
 
 def cmd_embeddings_train(a: argparse.Namespace) -> int:
-    from .tools.train_vectors import train_vectors
-
-    from .vectorizer import TextVectorizer
-
     # by default, tokenize like a word-level model would (see `embeddings inspect`)
     tokenizer = TextVectorizer(standardize=a.standardize, split=a.split, vocabulary=["x"])
     if a.model_dir:
-        from .modelfolder import load_vectorizers
-        from .config import load_config
-
-        cfg = load_config(Path(a.model_dir) / "config.yaml")
+        cfg = load_config(Path(a.model_dir) / CONFIG_FILE)
         src, tgt = load_vectorizers(Path(a.model_dir), cfg.vectorizer.shared)
         tokenizer = tgt if a.side == "tgt" else src
     res = train_vectors(a.input, algorithm=a.algorithm, dim=a.dim, window=a.window, min_count=a.min_count,
@@ -161,23 +138,17 @@ def cmd_embeddings_train(a: argparse.Namespace) -> int:
 
 
 def cmd_embeddings_extend(a: argparse.Namespace) -> int:
-    from .tools.extend_vocab import extend_model_folder
-
     summary = extend_model_folder(a.model_dir, vectors=a.vectors, max_words=a.max_words, dtype=a.dtype)
     print(json.dumps(summary, indent=1, ensure_ascii=False))
     return 0
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    from .compare import run_experiment
-
     run_experiment(a.experiment, output_dir=a.output, report_only=a.report_only, progress=not a.quiet)
     return 0
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    from .export import export_model
-
     path = export_model(a.model_dir, a.output, format=a.format, quantization=a.quantization)
     print(path)
     return 0

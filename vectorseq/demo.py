@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .compare import read_results, run_experiment
+from .compare.results import RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE
 from .data.synthetic import describe
 from .errors import VectorseqError
 from .modelfolder import HYPOTHESES_FILE
@@ -69,8 +70,8 @@ def run_demo(output_dir: str | Path = "runs/demo", quick: bool = False, progress
 
 def _print_samples(out: Path, n: int = 4) -> None:
     """Side-by-side test translations of every strategy, and how to use the best model folder."""
-    rows = [r for r in read_results(out / "results.jsonl") if r.get("status") == "ok"]
-    src_file, ref_file = out / "test.src.txt", out / "test.ref.txt"
+    rows = [r for r in read_results(out / RESULTS_FILE) if r.get("status") == "ok"]
+    src_file, ref_file = out / TEST_SRC_FILE, out / TEST_REF_FILE
     if not rows or not src_file.is_file():
         return
     src = src_file.read_text(encoding="utf-8").splitlines()

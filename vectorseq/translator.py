@@ -20,6 +20,7 @@ import torch
 from .config import Config, load_config
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
+from .models import build_model
 from .modelfolder import CONFIG_FILE, WEIGHTS_FILE, load_vectorizers, load_weights, save_vectorizers, save_weights
 from .vectorizer import TextVectorizer
 
@@ -49,8 +50,6 @@ class Translator:
     def load(cls, model_dir: str | Path, device: str = "cpu", weights: str = WEIGHTS_FILE) -> "Translator":
         """Load a model folder (with its vocabulary extension:
         :func:`vectorseq.tools.extend_vocab.load_extended_translator`)."""
-        from .models import build_model
-
         d = Path(model_dir)
         if not (d / CONFIG_FILE).is_file():
             raise VectorseqError(f"{d}: not a vectorseq model folder (no {CONFIG_FILE}); train one with "

@@ -67,13 +67,11 @@ DEFAULT_MAX_POSITIONS = 1024
 def require_ctranslate2() -> Any:
     """The ctranslate2 module (an optional dependency, so imported here and not at the top), or a clear error."""
     try:
-        import ctranslate2  # noqa: F401
-        from ctranslate2.specs import transformer_spec  # noqa: F401
+        import ctranslate2  # optional heavy dependency
+        from ctranslate2.specs import transformer_spec  # noqa: F401  (the converter API the export builds on)
     except ImportError:  # pragma: no cover - depends on the environment
         raise VectorseqError("the ctranslate2 export needs the ctranslate2 package: "
                              "pip install 'vectorseq[ctranslate2]' (or pip install ctranslate2)") from None
-    import ctranslate2  # optional heavy dependency
-
     return ctranslate2
 
 
