@@ -69,6 +69,12 @@ def make_batches(src_lens: np.ndarray, tgt_lens: np.ndarray, batch_tokens: int, 
     return batches
 
 
+def source_with_eos(ids: np.ndarray | list[int]) -> list[int]:
+    """Stored source ids as the model reads them: followed by EOS (the rule :func:`collate` applies to batches,
+    and :meth:`TextVectorizer.encode_sources` to raw text)."""
+    return [*map(int, ids), EOS_ID]
+
+
 def collate(src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], index: np.ndarray) -> Batch:
     """Pad one batch. ``src_ids``/``tgt_ids`` hold the token ids of every sentence without specials."""
     B = len(index)

@@ -18,11 +18,12 @@ import torch
 
 from ..config import Config
 from ..data.batch_source import fixed_batches
+from ..data.batching import source_with_eos
 from ..decoding import translate_ids
 from ..evaluation import score
 from ..jsonl import append_jsonl
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
-from ..vectorizer import EOS_ID, TextVectorizer
+from ..vectorizer import TextVectorizer
 from .run import Run
 from .state import TrainState
 from .step import Meter, batch_loss
@@ -40,7 +41,7 @@ def validate(model: torch.nn.Module, src_ids: list[np.ndarray], tgt_ids: list[np
         nll += float(n)
         ntok += b.n_tgt_tokens
     limit = cfg.training.valid_max_sentences or len(src_ids)
-    hyps = translate_ids(model, [list(s) + [EOS_ID] for s in src_ids[:limit]], beam_size=1,
+    hyps = translate_ids(model, [source_with_eos(s) for s in src_ids[:limit]], beam_size=1,
                          max_length_ratio=cfg.decoding.max_length_ratio,
                          max_length_extra=cfg.decoding.max_length_extra, batch_size=128, device=device)
     texts = [tgt_vec.decode(h[0].tokens) for h in hyps]
