@@ -37,6 +37,7 @@ from typing import Any
 
 from ..config import Config, build_dataclass, config_from_dict, merge, read_yaml
 from ..errors import ConfigError
+from .strategies import resolve_strategy
 
 EXPERIMENT_FILE = "experiment.yaml"
 BUDGET_KEYS = ("max_steps", "max_minutes", "max_epochs")
@@ -87,8 +88,9 @@ class ReportOptions:
 
 
 _SIZES = "positive integers, or null / all for the whole training split"
-_STRATEGIES = ("a mapping of strategy name -> partial config, e.g. "
-               "`strategies: {word: {vectorizer: {src: {split: word}}}}`")
+_STRATEGIES = ("a list of library strategies (`strategies: [learned_word, learned_subword]`), or a mapping of "
+               "strategy name -> partial config, e.g. `strategies: {word: {vectorizer: {src: {split: word}}}}`, "
+               "optionally starting `from:` a library strategy")
 
 
 @dataclass
@@ -101,8 +103,9 @@ class ExperimentFile:
                                    "a path to a config file (relative to the experiment)")
     base: dict[str, Any] | None = _key(None, "A config mapping merged over base_config.",
                                        "a config mapping; to point at a file use `base_config: PATH`")
-    strategies: dict[str, Any] | None = _key(None, "Strategy name -> partial config merged over the base.",
-                                             _STRATEGIES)
+    strategies: dict[str, Any] | list[str] | None = _key(
+        None, "Strategy name -> partial config merged over the base (`from: NAME` starts from the strategy "
+              "library, vectorseq.compare.strategies), or a list of library names.", _STRATEGIES)
     sizes: list[int | str | None] | int | str | None = _key(None, "Training pairs per run.", _SIZES)
     seeds: list[int] | int | None = _key(None, "Seeds (default: the base's training.seed).", "non-negative integers")
     budget: Budget = field(default_factory=Budget, metadata={"doc": "The stopping keys every run shares."})
@@ -237,10 +240,14 @@ def _check_strategy(name: str, override: Any, where: str) -> None:
 def _strategies(spec: ExperimentFile, where: str) -> dict[str, dict[str, Any]]:
     if not spec.strategies:
         raise ConfigError(f"{where}: strategies: expected {_STRATEGIES}")
+    given = spec.strategies
+    if isinstance(given, list):  # library names, taken as they are
+        given = {str(n): {"from": n} for n in given}
     out = {}
-    for name, override in spec.strategies.items():
-        _check_strategy(str(name), override or {}, where)
-        out[str(name)] = override or {}
+    for name, override in given.items():
+        partial = resolve_strategy(str(name), override, f"{where}: strategies")
+        _check_strategy(str(name), partial, where)
+        out[str(name)] = partial
     return out
 
 

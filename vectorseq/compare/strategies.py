@@ -1,0 +1,63 @@
+"""The strategy library: named ways of vectorizing, as partial configs an experiment can name.
+
+An experiment's ``strategies`` is either a list of library names (``[learned_word, bpe_dropout]``) or a mapping
+of name -> partial config, where a partial config may start from a library entry with ``from: NAME`` and
+change what it needs (``{bpe_dropout_p02: {from: bpe_dropout, vectorizer: {src: {sampling_alpha: 0.2}}}}``).
+
+Every entry is written against a word-level base (``configs/compare_multi30k_cpu.yaml``: separate word
+vocabularies, learned tables, a Transformer); each changes only how the source (or both sides) become vectors.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..config import merge
+from ..errors import ConfigError, did_you_mean
+
+_SHARED_SUBWORDS = {"vectorizer": {"shared": True, "src": {"standardize": "none", "split": "sentencepiece",
+                                                           "max_tokens": 8000}},
+                    "model": {"share_embeddings": True}}
+
+#: name -> (what it measures, partial config)
+LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
+    "learned_word": ("learned word embeddings (the base)", {}),
+    "learned_subword": ("learned SentencePiece BPE subwords, 8k shared", _SHARED_SUBWORDS),
+    "glove_frozen": ("GloVe 6B 50-d source vectors, frozen",
+                     {"embeddings": {"src": {"vectors": "glove-6b-50d", "policy": "frozen"}}}),
+    "glove_finetune": ("GloVe 6B 50-d source vectors, fine-tuned",
+                       {"embeddings": {"src": {"vectors": "glove-6b-50d", "policy": "finetune"}}}),
+    "glove_partial": ("GloVe 6B 50-d: pretrained rows frozen, the others learned",
+                      {"embeddings": {"src": {"vectors": "glove-6b-50d", "policy": "partial"}}}),
+    "tfidf_bag": ("a TF-IDF weighted bag of words (word order discarded)", {"embeddings": {"src": {"input": "bag"}}}),
+    "tfidf_token_features": ("TF-IDF weight and IDF as token features",
+                             {"embeddings": {"src": {"input": "token_features"}}}),
+    "tfidf_sentence_vector": ("the TF-IDF sentence vector as an extra memory slot",
+                              {"embeddings": {"src": {"input": "sentence_vector"}}}),
+    "one_hot": ("a linear layer over one-hot vectors", {"embeddings": {"src": {"input": "one_hot"}}}),
+}
+
+
+def library_entry(name: str, where: str = "strategies") -> dict[str, Any]:
+    """A copy of the partial config of library entry ``name`` (a one-line error names the closest entry)."""
+    if name not in LIBRARY:
+        hint = did_you_mean(name, LIBRARY)
+        raise ConfigError(f"{where}: {name!r} is not in the strategy library"
+                          + (f" (did you mean {hint!r}?)" if hint else f"; known: {', '.join(LIBRARY)}"))
+    return copy.deepcopy(LIBRARY[name][1])
+
+
+def resolve_strategy(name: str, override: Any, where: str) -> dict[str, Any]:
+    """The partial config of one strategy: ``override`` as written, merged over its ``from:`` library entry."""
+    override = dict(override or {})
+    start = override.pop("from", None)
+    if start is None:
+        return override
+    if not isinstance(start, str):
+        raise ConfigError(f"{where}: {name}: from: expected the name of a library strategy, got {start!r}")
+    return merge(library_entry(start, f"{where}: {name}: from"), override)
+
+
+def describe(name: str) -> str | None:
+    """What a library strategy measures (None for names outside the library)."""
+    return LIBRARY[name][0] if name in LIBRARY else None
