@@ -3,6 +3,7 @@ demo prints the table and sample translations."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,20 @@ def test_quick_demo_runs_the_whole_pipeline(tmp_path, capsys):
     assert "sample test translations" in out and "vectorseq translate" in out
     for r in rows:
         assert (report.parent / r["model_dir"] / "model.safetensors").is_file()
+
+
+def _readme_demo_rows() -> list[str]:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- demo-table:")[1].split("<!-- /demo-table -->")[0]
+    return [line for line in block.splitlines() if line.startswith("| ") and not line.startswith("| ---")]
+
+
+@pytest.mark.slow
+def test_the_full_demo_prints_the_readme_table(tmp_path, capsys):
+    """The README's demo numbers are what `bash scripts/demo.sh` prints (a budget of updates, one thread)."""
+    rows = _readme_demo_rows()
+    assert len(rows) == 1 + len(STRATEGIES)  # the header and one row per strategy
+    run_demo(output_dir=tmp_path / "demo", progress=False)
+    printed = capsys.readouterr().out.splitlines()
+    missing = [r for r in rows if r not in printed]
+    assert not missing, f"README rows not printed by the demo: {missing}"
