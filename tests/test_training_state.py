@@ -69,3 +69,20 @@ def test_place_in_the_epoch_is_counted_in_batches_of_all_ranks():
     assert s.first_update(per_update=3) == 3  # a partial update is not repeated
     s.next_epoch()
     assert (s.epoch, s.batches_in_epoch, s.first_update(4)) == (1, 0, 0)
+
+
+def test_a_finished_run_started_again_trains_no_further(tmp_path):
+    """Re-running a finished training (or one killed after its last checkpoint, before metrics.json) must not
+    train past max_steps or change the best model; a larger budget resumes."""
+    out = tmp_path / "m"
+    first = train(tiny_config(training={"max_steps": 6}), out, progress=False, evaluate_test=False, log=quiet)
+    weights = (out / "model.safetensors").read_bytes()
+    said: list[str] = []
+    again = train(tiny_config(training={"max_steps": 6}), out, progress=False, evaluate_test=False,
+                  log=lambda *a, **k: said.append(" ".join(map(str, a))))
+    assert again.steps == first.steps == 6
+    assert (out / "model.safetensors").read_bytes() == weights
+    assert any("already stopped (max_steps=6) at update 6" in s for s in said)
+    assert len(again.history) == len(first.history)  # no validation logged twice
+    more = train(tiny_config(training={"max_steps": 9}), out, progress=False, evaluate_test=False, log=quiet)
+    assert more.steps == 9

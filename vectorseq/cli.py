@@ -144,7 +144,8 @@ def cmd_embeddings_extend(a: argparse.Namespace) -> int:
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    run_experiment(a.experiment, output_dir=a.output, report_only=a.report_only, progress=not a.quiet)
+    run_experiment(a.experiment, output_dir=a.output, report_only=a.report_only, progress=not a.quiet,
+                   workers=a.workers)
     return 0
 
 
@@ -253,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--output", "-o")
     cp.add_argument("--report-only", action="store_true", help="only rebuild the report from results.jsonl")
     cp.add_argument("--quiet", action="store_true")
+    cp.add_argument("--workers", type=int, default=1,
+                    help="train N runs at once, each in its own single-thread process (e.g. 2 on 2 cores)")
     cp.set_defaults(func=cmd_compare)
 
     x = sub.add_parser("export", help="export a model folder to another engine")

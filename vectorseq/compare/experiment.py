@@ -52,6 +52,7 @@ from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, latest_results, new_record,
                       read_history, read_results, record_key, summary_table, write_lines)
 from .spec import EXPERIMENT_FILE, Experiment, Run, load_experiment
+from .workers import run_in_workers
 
 
 def config_hash(cfg: Config) -> str:
@@ -162,46 +163,66 @@ def _report_only(exp: Experiment, log: Callable) -> Path:
     return report
 
 
-def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Callable) -> None:
-    """Every run of the grid that has no ``ok`` result for its config yet, one record each."""
+def _pending(exp: Experiment, splits: dict[str, Any], log: Callable) -> list[tuple[int, Run, Config, dict]]:
+    """The runs of the grid without an ``ok`` result for their config yet, with the data each trains on."""
     out, runs = exp.output_dir, exp.runs()
     done = {record_key(r): r for r in read_results(out)}
     subsets: dict[tuple, dict[str, Any]] = {}  # (size, seed) -> the splits every strategy trains on
-    n_skipped = 0
-    log(f"{exp.name}: {len(exp.strategies)} strategies x {len(exp.sizes)} sizes x {len(exp.seeds)} seeds = "
-        f"{len(runs)} runs -> {out}")
+    todo = []
     for i, run in enumerate(runs, 1):
         cfg = exp.run_config(run.strategy, run.size, run.seed)
         prev = done.get(run.key)
         if prev and prev.get("status") == "ok" and prev.get("config_hash") == config_hash(cfg):
-            n_skipped += 1
             continue
         key = (run.size, run.seed)
         if key not in subsets:
             train_split = splits["train"] if run.size is None else \
                 splits["train"].subset(run.size, mode="random", seed=run.seed)
             subsets[key] = {"train": train_split, "valid": splits["valid"], "test": splits["test"]}
-        log(f"[{i}/{len(runs)}] {run.strategy}, {len(subsets[key]['train'])} pairs, seed {run.seed}")
-        rec = _execute(exp, run, cfg, subsets[key], out, progress, log)
-        append_result(out, rec)
-        if rec["status"] == "ok":
-            log(f"  test BLEU {rec['test_bleu']:.1f}  chrF {rec['test_chrf']:.1f}  "
-                f"({rec['steps']} steps, {rec['train_minutes']} min)")
-        else:
-            log(f"  FAILED: {rec['error']}")
-    if n_skipped:
-        log(f"{n_skipped} finished runs skipped (results.jsonl)")
+        todo.append((i, run, cfg, subsets[key]))
+    log(f"{exp.name}: {len(exp.strategies)} strategies x {len(exp.sizes)} sizes x {len(exp.seeds)} seeds = "
+        f"{len(runs)} runs -> {out}")
+    if len(runs) > len(todo):
+        log(f"{len(runs) - len(todo)} finished runs skipped (results.jsonl)")
+    return todo
+
+
+def _log_record(rec: dict[str, Any], log: Callable) -> None:
+    if rec["status"] == "ok":
+        log(f"  test BLEU {rec['test_bleu']:.1f}  chrF {rec['test_chrf']:.1f}  "
+            f"({rec['steps']} steps, {rec['train_minutes']} min)")
+    else:
+        log(f"  FAILED: {rec['error']}")
+
+
+def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Callable, workers: int = 1) -> None:
+    """Every pending run, one record each in results.jsonl (written by this process only, as runs finish)."""
+    todo = _pending(exp, splits, log)
+    n = len(exp.runs())
+    if workers > 1 and len(todo) > 1:
+        run_in_workers(exp, todo, workers, log, on_record=lambda rec: (append_result(exp.output_dir, rec),
+                                                                      _log_record(rec, log)),
+                       execute=_execute, config_hash=config_hash)
+        return
+    for i, run, cfg, subset in todo:
+        log(f"[{i}/{n}] {run.strategy}, {len(subset['train'])} pairs, seed {run.seed}")
+        rec = _execute(exp, run, cfg, subset, exp.output_dir, progress, log)
+        append_result(exp.output_dir, rec)
+        _log_record(rec, log)
 
 
 def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | None = None, report_only: bool = False,
-                   progress: bool = True, log: Callable[..., Any] = print) -> Path:
+                   progress: bool = True, log: Callable[..., Any] = print, workers: int = 1) -> Path:
     """Run (or resume) every run of an experiment, then write the report; returns the path of ``report.md``
     (``report.html``, ``results.jsonl`` and the model folders are beside it).
 
     ``report_only`` rebuilds ``report.md`` / ``report.html`` from ``results.jsonl`` without training.
     ``log`` receives one line per run, the summary table and the significance verdicts (``progress=False``
-    also silences the training progress bar and the per-validation lines).
+    also silences the training progress bar and the per-validation lines). ``workers > 1`` trains that many
+    runs at once, each in its own single-thread process (:mod:`vectorseq.compare.workers`).
     """
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(f"compare: workers must be a positive integer, got {workers!r}")
     exp = load_experiment(path_or_dict, output_dir)
     if report_only:
         return _report_only(exp, log)
@@ -209,7 +230,7 @@ def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | Non
     out.mkdir(parents=True, exist_ok=True)
     (out / EXPERIMENT_FILE).write_text(yaml.safe_dump(exp.to_dict(), sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
-    _run_grid(exp, _load_data(exp, out), progress, log)
+    _run_grid(exp, _load_data(exp, out), progress, log, workers)
     report = write_report(exp, out)
     log("\n" + summary_table(latest_results(read_results(out), exp.runs())) + "\n")
     for s in json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8")):

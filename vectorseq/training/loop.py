@@ -42,7 +42,9 @@ class Trainer:
                          dynamic_ncols=True, desc="train", mininterval=0.5 if sys.stderr.isatty() else 30.0)
         self.t_start = time.time() - self.state.elapsed_s
         self.meter = Meter()
-        stop_reason = None
+        stop_reason = self._already_finished()
+        if stop_reason is not None:  # a finished run started again: nothing to train, not one update more
+            self.say(f"training had already stopped ({stop_reason}) at update {self.state.step}")
         while stop_reason is None:
             if tc.max_epochs is not None and self.state.epoch >= tc.max_epochs:
                 stop_reason = f"max_epochs={tc.max_epochs}"
@@ -52,6 +54,17 @@ class Trainer:
         self.elapsed = time.time() - self.t_start
         self.dist.barrier()
         return stop_reason
+
+    def _already_finished(self) -> str | None:
+        """The stopping rule a resumed state has already met (a run re-started after it finished), or None."""
+        tc, state = self.tc, self.state
+        if tc.max_steps is not None and state.step >= tc.max_steps:
+            return f"max_steps={tc.max_steps}"
+        if tc.patience is not None and state.step > 0 and state.bad_validations >= tc.patience:
+            return f"patience={tc.patience}"
+        if tc.max_minutes is not None and state.elapsed_s >= 60 * tc.max_minutes:
+            return f"max_minutes={tc.max_minutes}"
+        return None
 
     def _epoch(self) -> str | None:
         """The rest of this epoch's updates; the stop reason if training stopped inside it."""
