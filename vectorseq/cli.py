@@ -17,6 +17,7 @@ from .config import load_config, reference_markdown
 from .data.parallel import read_monolingual
 from .data.splits import load_splits
 from .demo import run_demo
+from .embeddings.idf_report import idf_changes, idf_table
 from .embeddings.inspection import inspect_vectors
 from .errors import VectorseqError
 from .evaluation import evaluate
@@ -111,6 +112,11 @@ def cmd_config(a: argparse.Namespace) -> int:
 
 
 def cmd_embeddings_inspect(a: argparse.Namespace) -> int:
+    if (Path(a.vectors) / CONFIG_FILE).is_file():  # a model folder: what its learned IDF learned
+        tr = Translator.load(a.vectors, device="cpu")
+        report = idf_changes(tr.model.src_input, tr.src_vectorizer.get_vocabulary(), top=a.top)
+        print(idf_table(report) if a.format == "table" else json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
     texts = _read_lines(a.text) if a.text else None
     vocab = _read_lines(a.vocab) if a.vocab else None
     if vocab is not None:
@@ -218,8 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("embeddings", help="pretrained vectors: inspect coverage, train your own, extend a model's vocabulary")
     esub = e.add_subparsers(dest="embeddings_command", required=True)
-    ei = esub.add_parser("inspect", help="format, size and coverage of a vectors file")
-    ei.add_argument("vectors", help="vectors file or a named source (glove-6b-50d)")
+    ei = esub.add_parser("inspect", help="format, size and coverage of a vectors file; or, given a model folder "
+                                         "trained with embeddings.src.idf: learned, the words whose IDF moved most")
+    ei.add_argument("vectors", help="vectors file, a named source (glove-6b-50d), or a model folder")
+    ei.add_argument("--top", type=int, default=20, help="model folder: how many words moved up and down")
+    ei.add_argument("--format", choices=["json", "table"], default="json", help="model folder: output format")
     ei.add_argument("--vocab", help="a vocabulary file (one token per line, first column)")
     ei.add_argument("--text", help="a text file (plain or .gz) whose tokens give the vocabulary and counts")
     ei.add_argument("--split", default="word", choices=["whitespace", "word"], help="how --text is tokenized")

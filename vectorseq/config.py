@@ -165,6 +165,12 @@ class EmbeddingSideConfig:
         "linear", "When the vectors' width differs from d_model: a learned linear projection, or pad/truncate."
     )
     on_error: Literal["raise", "skip"] = _f("raise", "Malformed lines in the vectors file: stop, or skip and count.")
+    idf: Literal["fixed", "learned"] = _f(
+        "fixed",
+        "Count-based inputs (bag, token_features, sentence_vector): the IDF fitted on the training corpus as a "
+        "constant (fixed), or as the start of a log-space parameter trained by the translation loss (learned).",
+    )
+    idf_lr_multiplier: float = _f(1.0, "idf: learned: learning-rate multiplier for the log-IDF parameter.")
 
 
 @dataclass
@@ -277,6 +283,13 @@ class Config:
                 f"embeddings.tgt.input: {self.embeddings.tgt.input!r} is for the source side only; "
                 "use `embedding` on the target side"
             )
+        for side in ("src", "tgt"):
+            es = getattr(self.embeddings, side)
+            if es.idf == "learned" and es.input not in ("bag", "token_features", "sentence_vector"):
+                raise ConfigError(f"embeddings.{side}.idf: learned needs a count-based input (bag, token_features "
+                                  f"or sentence_vector), not input: {es.input}; use idf: fixed")
+            if es.idf_lr_multiplier <= 0:
+                raise ConfigError(f"embeddings.{side}.idf_lr_multiplier must be > 0 (use idf: fixed for a constant IDF)")
         t = self.training
         if t.max_steps is None and t.max_epochs is None and t.max_minutes is None:
             raise ConfigError("training: set at least one of max_steps, max_epochs or max_minutes")

@@ -35,6 +35,12 @@ LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
     "tfidf_sentence_vector": ("the TF-IDF sentence vector as an extra memory slot",
                               {"embeddings": {"src": {"input": "sentence_vector"}}}),
     "one_hot": ("a linear layer over one-hot vectors", {"embeddings": {"src": {"input": "one_hot"}}}),
+    "tfidf_sentence_vector_learned_idf": ("the TF-IDF sentence vector with the IDF trained (from the corpus IDF)",
+                                          {"embeddings": {"src": {"input": "sentence_vector", "idf": "learned"}}}),
+    "tfidf_token_features_learned_idf": ("TF-IDF token features with the IDF trained (from the corpus IDF)",
+                                         {"embeddings": {"src": {"input": "token_features", "idf": "learned"}}}),
+    "tfidf_bag_learned_idf": ("a TF-IDF bag of words with the IDF trained (from the corpus IDF)",
+                              {"embeddings": {"src": {"input": "bag", "idf": "learned"}}}),
 }
 
 

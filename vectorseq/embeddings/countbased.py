@@ -60,6 +60,22 @@ get the largest idf ``ln(1 + n) + 1`` and ``<pad>`` gets 0 (it is masked anyway)
 Before fitting, the buffer starts from the vectorizer's ``idf_`` when it has one over the same vocabulary
 (``output_mode="tf_idf"``, learned on the text without EOS: EOS is then set to 1 and ``<pad>`` to 0), else
 from ones (``<pad>`` 0), i.e. plain l2-normalised term frequencies.
+
+Learned IDF (``embeddings.src.idf: learned``)
+---------------------------------------------
+With ``idf: fixed`` (the default) the buffer ``idf`` is what the layer applies, and nothing else exists. With
+``idf: learned`` the layer also has the parameter ``log_idf`` ``[V]``, set to ``ln(idf)`` whenever the buffer
+is set (so training starts from the corpus IDF fitted above) and then trained by the translation loss; the
+layer applies ``exp(log_idf)`` (always positive) in place of ``idf`` in every formula above, l2 normalisation
+over the sentence's distinct terms included. ``<pad>`` stays 0: its entry of ``log_idf`` is masked out of the
+weights, so it gets no gradient and never moves. The buffer ``idf`` keeps the **corpus IDF** and is never
+trained, so a model folder holds both and ``vectorseq embeddings inspect MODEL_DIR`` can list the words whose
+weight moved most (:mod:`vectorseq.embeddings.idf_report`). Both are in ``model.safetensors``; loading
+restores them exactly. ``log_idf`` has its own optimizer group with no weight decay (decay would pull every
+IDF towards 1) and the learning-rate multiplier ``embeddings.src.idf_lr_multiplier``.
+
+Note that l2 normalisation makes ``bag`` and ``sentence_vector`` blind to a common factor on all IDFs (only
+ratios matter); ``token_features`` also sees the IDF itself as a feature.
 """
 from __future__ import annotations
 
@@ -80,11 +96,16 @@ __all__ = [
     "BagInput",
     "TokenFeaturesInput",
     "SentenceVectorInput",
+    "IDF_MODES",
     "TermStats",
     "build_count_input",
     "compute_idf",
     "fit_idf",
 ]
+
+
+#: ``embeddings.src.idf``: the corpus IDF as a constant, or as the start of a trained log-space parameter
+IDF_MODES = ("fixed", "learned")
 
 
 @dataclass
@@ -129,9 +150,14 @@ class _CountInput(InputLayer):
     uses_positions = True
 
     def __init__(self, vocab_size: int, d_model: int, idf: np.ndarray | Tensor | None = None,
-                 policy: str = "learned", lr_multiplier: float = 1.0):
+                 policy: str = "learned", lr_multiplier: float = 1.0, idf_mode: str = "fixed",
+                 idf_lr_multiplier: float = 1.0):
         super().__init__(d_model, policy, lr_multiplier)
+        if idf_mode not in IDF_MODES:
+            raise ConfigError(f"embeddings.src.idf: {idf_mode!r} is not one of {', '.join(IDF_MODES)}")
         self.vocab_size = vocab_size
+        self.idf_mode = idf_mode
+        self.idf_lr_multiplier = idf_lr_multiplier
         self.token_embedding = nn.Embedding(vocab_size, d_model, padding_idx=PAD_ID)
         nn.init.normal_(self.token_embedding.weight, std=d_model ** -0.5)
         with torch.no_grad():
@@ -140,8 +166,15 @@ class _CountInput(InputLayer):
         start = torch.ones(vocab_size)
         start[PAD_ID] = 0.0
         self.register_buffer("idf", start)  # persistent: saved with the weights
-        if idf is not None:
-            self.set_idf(idf)
+        if idf_mode == "learned":
+            # ln(idf), trained by the translation loss; exp keeps every weight positive. <pad> holds 0 and is
+            # masked by ``_not_pad`` (its weight is 0 and its gradient is 0, so Adam never moves it)
+            self.log_idf = nn.Parameter(torch.zeros(vocab_size))
+            not_pad = torch.ones(vocab_size)
+            not_pad[PAD_ID] = 0.0
+            self.register_buffer("_not_pad", not_pad, persistent=False)  # a constant: no need to save it
+        if idf is not None or idf_mode == "learned":
+            self.set_idf(idf if idf is not None else start)
 
     # ------------------------------------------------------------------------ IDF
     def set_idf(self, idf: np.ndarray | Tensor) -> None:
@@ -150,8 +183,30 @@ class _CountInput(InputLayer):
             raise ConfigError(f"IDF weights have shape {tuple(t.shape)}, the vocabulary has {self.vocab_size} ids")
         if not bool(torch.isfinite(t).all()):
             raise ConfigError("IDF weights must be finite")
+        if self.idf_mode == "learned" and not bool((t[torch.arange(self.vocab_size) != PAD_ID] > 0).all()):
+            raise ConfigError("embeddings.src.idf: learned needs positive IDF weights (it trains their logarithm)")
         with torch.no_grad():
             self.idf.copy_(t.to(self.idf.dtype))
+            if self.idf_mode == "learned":  # training starts from the corpus IDF
+                self.log_idf.copy_(torch.log(torch.where(self._not_pad > 0, self.idf, torch.ones_like(self.idf))))
+
+    def idf_weights(self) -> Tensor:
+        """The IDF the layer applies ``[V]``: the corpus IDF (fixed), or ``exp(log_idf)`` with <pad> 0 (learned)."""
+        if self.idf_mode == "fixed":
+            return self.idf
+        return self.log_idf.exp() * self._not_pad
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """The token table's group, then (learned IDF) ``log_idf`` with no weight decay and its own lr multiplier.
+
+        Weight decay would pull ln(idf) towards 0, i.e. every IDF towards 1 (plain term frequencies): a prior
+        this option does not mean to impose, so the group has none.
+        """
+        groups = super().parameter_groups()
+        if self.idf_mode == "learned":
+            groups.append({"params": [self.log_idf], "weight_decay": 0.0, "lr_mult": self.idf_lr_multiplier,
+                           "name": "idf"})
+        return groups
 
     def fit_idf(self, train_ids: Iterable[Sequence[int] | np.ndarray]) -> np.ndarray:
         """Fit the IDF buffer on the training source ids (see the module docstring); returns it (float64)."""
@@ -173,7 +228,7 @@ class _CountInput(InputLayer):
         count = same.sum(-1)  # occurrences of each position's id among the real tokens
         earlier = torch.ones(T, T, dtype=torch.bool, device=ids.device).tril(-1)  # j < i
         first = valid & ~(same & earlier).any(-1)
-        raw = count.to(self.idf.dtype) * self.idf[ids] * valid
+        raw = count.to(self.idf.dtype) * self.idf_weights()[ids] * valid
         norm = (raw.square() * first).sum(-1, keepdim=True).sqrt()
         tfidf = raw / torch.where(norm > 0, norm, torch.ones_like(norm))
         return TermStats(valid=valid, count=count, first=first, tfidf=tfidf)
@@ -216,7 +271,7 @@ class TokenFeaturesInput(_CountInput):
     def forward(self, ids: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
         st = self.term_stats(ids, mask)
         emb = self.embed(ids)
-        feats = torch.stack([st.tfidf, self.idf[ids] * st.valid], -1).to(emb.dtype)  # [B, T, 2]
+        feats = torch.stack([st.tfidf, self.idf_weights()[ids] * st.valid], -1).to(emb.dtype)  # [B, T, 2]
         return self.proj(torch.cat([emb, feats], -1)), st.valid
 
 

@@ -192,7 +192,8 @@ def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tok
         return OneHotInput(vocab, d_model, max_batch_tokens=batch_tokens, policy=side_cfg.policy)
     if kind in ("bag", "token_features", "sentence_vector"):
         return build_count_input(kind, vectorizer, d_model, policy=side_cfg.policy,
-                                 lr_multiplier=side_cfg.lr_multiplier)
+                                 lr_multiplier=side_cfg.lr_multiplier, idf_mode=side_cfg.idf,
+                                 idf_lr_multiplier=side_cfg.idf_lr_multiplier)
     raise ConfigError(f"unknown embeddings input {kind!r}")
 
 

@@ -35,7 +35,8 @@ def param_groups(model: torch.nn.Module, cfg: Config) -> list[dict[str, Any]]:
         for g in layer.parameter_groups():
             if id(g["params"][0]) not in seen:  # a shared input layer's groups are taken once
                 seen.update(id(p) for p in g["params"])
-                groups.append({**g, "name": f"embeddings.{name}"})
+                # a layer may name extra groups ("idf"): embeddings.src.idf
+                groups.append({**g, "name": f"embeddings.{name}" + (f".{g['name']}" if "name" in g else "")})
     decay, no_decay = [], []
     for _, p in model.named_parameters():
         if id(p) in seen:
