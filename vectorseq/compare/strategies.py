@@ -35,6 +35,12 @@ LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
     "tfidf_sentence_vector": ("the TF-IDF sentence vector as an extra memory slot",
                               {"embeddings": {"src": {"input": "sentence_vector"}}}),
     "one_hot": ("a linear layer over one-hot vectors", {"embeddings": {"src": {"input": "one_hot"}}}),
+    "char_ngrams": ("source words as their row plus hashed character n-grams (fastText's subword model), learned; "
+                    "unseen words get vectors", {"embeddings": {"src": {"input": "char_ngrams"}}}),
+    # the .bin is the experiment's: {my_ft: {from: fasttext_char_ngrams, embeddings: {src: {vectors: X.bin}}}}
+    # (without vectors, training stops with a one-line error: policy finetune needs a .bin)
+    "fasttext_char_ngrams": ("char_ngrams initialised from a fastText .bin (words and n-gram buckets), fine-tuned",
+                             {"embeddings": {"src": {"input": "char_ngrams", "policy": "finetune"}}}),
 }
 
 
