@@ -2,11 +2,15 @@
 model folders that translate unseen words without the .bin, resume, and initialisation from a fastText .bin."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+import yaml
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
@@ -111,6 +115,8 @@ def test_a_model_folder_translates_unseen_words_by_their_ngrams(tmp_path, model_
     assert t.src_vectorizer.encode_sources(UNSEEN)[0][1] == UNK_ID  # what the vectorizer alone would give
     out = t.translate(UNSEEN)
     assert len(out) == 3 and all(isinstance(s, str) for s in out)
+    assert t.translate(UNSEEN, batch_size=1) == out  # the registered words hold across the call's batches
+    assert [t.translate(s) for s in UNSEEN] == out  # and one call per sentence gives the same
     # two different unseen words give different encoder outputs; an unseen word is not <unk>
     src = torch.tensor([[t.src_vectorizer.vocabulary_["two"], w, 3] for w in (ids[0][1], ids[0][2], UNK_ID)])
     with torch.no_grad():
@@ -199,3 +205,43 @@ def test_library_entries():
     entry = LIBRARY["fasttext_char_ngrams"][1]["embeddings"]["src"]
     assert entry["input"] == "char_ngrams" and entry["policy"] == "finetune"
     config_from_dict(merge(tiny_config().to_dict(), LIBRARY["fasttext_char_ngrams"][1]))
+
+
+def test_a_bin_run_resumes_without_the_bin(tmp_path, fasttext_bin):
+    bin_copy = tmp_path / "model.bin"
+    shutil.copy(fasttext_bin, bin_copy)
+    over = {"embeddings": {"src": {"vectors": str(bin_copy), "policy": "finetune"}}}
+    _train(tmp_path / "m", training={"max_steps": 6}, **over)
+    bin_copy.unlink()  # resuming reads the checkpoint and the recorded n-gram settings, not the .bin
+    resumed = _train(tmp_path / "m", **over)
+    assert resumed.steps == 12
+    assert load_config(tmp_path / "m/config.yaml").embeddings.src.buckets == 700
+
+
+# ------------------------------------------------------------------------------------ DDP
+def _ddp_config(tmp_path, **training):
+    cfg = merge(tiny_config(**CHAR_NGRAMS).to_dict(),
+                {"model": {"dropout": 0.0}, "training": {"max_steps": 4, "valid_every": 2, **training}})
+    path = tmp_path / f"cfg{len(list(tmp_path.glob('cfg*')))}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
+def test_two_processes_train_char_ngrams_as_one_process_does(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                          "-m", "vectorseq", "train", str(_ddp_config(tmp_path)), "--output", str(tmp_path / "ddp"),
+                          "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    one = subprocess.run([sys.executable, "-m", "vectorseq", "train", str(_ddp_config(tmp_path, accumulate=2)),
+                          "--output", str(tmp_path / "one"), "--quiet"], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert one.returncode == 0, one.stderr[-3000:]
+    a = load_file(str(tmp_path / "ddp/checkpoints/last/model.safetensors"))
+    b = load_file(str(tmp_path / "one/checkpoints/last/model.safetensors"))
+    assert "src_input.ngram_embedding.weight" in a
+    for k in a:  # stated tolerance: float32, gradients summed in another order
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+    assert len(Translator.load(tmp_path / "ddp").translate(UNSEEN, beam=1)) == 3
