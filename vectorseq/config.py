@@ -152,7 +152,8 @@ class EmbeddingSideConfig:
         "translation time; word-level source split only). Source side only except `embedding`.",
     )
     vectors: str | None = _f(
-        None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`."
+        None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`; "
+        "with input: char_ngrams a fastText .bin (word rows and n-gram buckets)."
     )
     dim: int | None = _f(
         None, "Width of the pretrained vectors; filled in at training time and saved, so loading needs no file."

@@ -24,7 +24,8 @@ Which words get which rows
   :meth:`CharNgramInput.register_words`; its vector is ``mean(<unk>'s row, its n-gram rows)``, i.e. the same
   composition as a vocabulary word with ``<unk>``'s row standing in for the row it never had. So the source
   side has no ``<unk>``: two unseen words differ by their n-grams. The registered words hold until the next
-  encode call (one :meth:`Translator.translate` call is one encode call, whatever its batching).
+  encode call (one :meth:`Translator.translate` call is one encode call, whatever its batching), so one
+  translator should not translate from several threads at once.
 
 Initialising from fastText
 --------------------------
