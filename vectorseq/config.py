@@ -143,14 +143,17 @@ class VectorizerConfig:
 class EmbeddingSideConfig:
     """How one side's embedding table starts and which of its rows learn."""
 
-    input: Literal["embedding", "one_hot", "bag", "token_features", "sentence_vector"] = _f(
+    input: Literal["embedding", "one_hot", "bag", "token_features", "sentence_vector", "char_ngrams"] = _f(
         "embedding",
         "embedding (a table), one_hot (linear layer over one-hot vectors), bag (TF-IDF weighted bag of words, "
         "order discarded), token_features (TF-IDF weight and IDF added beside the embedding), "
-        "sentence_vector (TF-IDF sentence vector as an extra memory slot). Source side only except `embedding`.",
+        "sentence_vector (TF-IDF sentence vector as an extra memory slot), char_ngrams (a word's row plus its "
+        "hashed character n-gram rows, fastText's subword model, learned; unseen source words get vectors at "
+        "translation time; word-level source split only). Source side only except `embedding`.",
     )
     vectors: str | None = _f(
-        None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`."
+        None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`; "
+        "with input: char_ngrams a fastText .bin (word rows and n-gram buckets)."
     )
     dim: int | None = _f(
         None, "Width of the pretrained vectors; filled in at training time and saved, so loading needs no file."
@@ -171,6 +174,12 @@ class EmbeddingSideConfig:
         "constant (fixed), or as the start of a log-space parameter trained by the translation loss (learned).",
     )
     idf_lr_multiplier: float = _f(1.0, "idf: learned: learning-rate multiplier for the log-IDF parameter.")
+    ngram_min: int = _f(3, "char_ngrams: shortest character n-gram (fastText's minn; `<`/`>` mark word boundaries).")
+    ngram_max: int = _f(6, "char_ngrams: longest character n-gram (fastText's maxn).")
+    buckets: int = _f(
+        100_000, "char_ngrams: hash buckets (rows) of the n-gram table (fastText's 2M would be 1 GB at width 128 "
+        "plus Adam's two copies). With a fastText .bin in `vectors`, its minn/maxn/bucket replace these three.",
+    )
 
 
 @dataclass
@@ -179,6 +188,19 @@ class EmbeddingsConfig:
 
     src: EmbeddingSideConfig = _sub(EmbeddingSideConfig, "Source side.")
     tgt: EmbeddingSideConfig = _sub(EmbeddingSideConfig, "Target side.")
+
+
+def check_char_ngrams(side: EmbeddingSideConfig, split: str | None) -> None:
+    """``input: char_ngrams``: ``1 <= ngram_min <= ngram_max``, ``buckets >= 1`` and a word-level source split."""
+    if side.ngram_min < 1 or side.ngram_max < side.ngram_min:
+        raise ConfigError(f"embeddings.src.ngram_min ({side.ngram_min}) and ngram_max ({side.ngram_max}) need "
+                          "1 <= ngram_min <= ngram_max")
+    if side.buckets < 1:
+        raise ConfigError(f"embeddings.src.buckets must be at least 1 (got {side.buckets})")
+    if split not in ("word", "whitespace"):
+        raise ConfigError(f"embeddings.src.input: char_ngrams builds word vectors from character n-grams and needs "
+                          f"a word-level source vectorizer (vectorizer.src.split: word or whitespace), not {split!r}: "
+                          "subword, character and byte splits have no unseen words to build")
 
 
 # ---------------------------------------------------------------------------------------------- model
@@ -278,6 +300,8 @@ class Config:
             vs = v.src if (v.shared or side == "src") else v.tgt
             if vs.split == "sentencepiece" and not vs.max_tokens:
                 raise ConfigError(f"vectorizer.{side}.max_tokens is required with split: sentencepiece")
+        if self.embeddings.src.input == "char_ngrams":
+            check_char_ngrams(self.embeddings.src, v.src.split)
         if self.embeddings.tgt.input != "embedding":
             raise ConfigError(
                 f"embeddings.tgt.input: {self.embeddings.tgt.input!r} is for the source side only; "

@@ -43,7 +43,10 @@ class Translator:
         self.device = torch.device(device)
         # The hook a tool may install to encode sources differently (the vocabulary extension gives unknown
         # words ids >= V; see vectorseq.tools.extend_vocab); None: the source vectorizer's encode_sources.
-        self.source_encoder: Callable[[list[str]], list[list[int]]] | None = None
+        # A source input layer that builds vectors for unseen words itself (char_ngrams) supplies its own.
+        make_encoder = getattr(getattr(model, "src_input", None), "source_encoder", None)
+        self.source_encoder: Callable[[list[str]], list[list[int]]] | None = (
+            make_encoder(src_vectorizer) if callable(make_encoder) else None)
         self.extension = None  # what vectorseq.tools.extend_vocab.attach_extension installed, or None
 
     @classmethod

@@ -41,6 +41,12 @@ LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
                                          {"embeddings": {"src": {"input": "token_features", "idf": "learned"}}}),
     "tfidf_bag_learned_idf": ("a TF-IDF bag of words with the IDF trained (from the corpus IDF)",
                               {"embeddings": {"src": {"input": "bag", "idf": "learned"}}}),
+    "char_ngrams": ("source words as their row plus hashed character n-grams (fastText's subword model), learned; "
+                    "unseen words get vectors", {"embeddings": {"src": {"input": "char_ngrams"}}}),
+    # the .bin is the experiment's: {my_ft: {from: fasttext_char_ngrams, embeddings: {src: {vectors: X.bin}}}}
+    # (without vectors, training stops with a one-line error: policy finetune needs a .bin)
+    "fasttext_char_ngrams": ("char_ngrams initialised from a fastText .bin (words and n-gram buckets), fine-tuned",
+                             {"embeddings": {"src": {"input": "char_ngrams", "policy": "finetune"}}}),
 }
 
 

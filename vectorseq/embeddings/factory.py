@@ -21,8 +21,9 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError
 from .base import InputLayer
+from .char_ngrams import build_char_ngram_input, read_fasttext_init
 from .coverage import coverage_report
-from .matrix import PretrainedMatrix, build_matrix
+from .matrix import build_matrix
 from .countbased import build_count_input
 
 
@@ -194,16 +195,22 @@ def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tok
         return build_count_input(kind, vectorizer, d_model, policy=side_cfg.policy,
                                  lr_multiplier=side_cfg.lr_multiplier, idf_mode=side_cfg.idf,
                                  idf_lr_multiplier=side_cfg.idf_lr_multiplier)
+    if kind == "char_ngrams":
+        return build_char_ngram_input(side_cfg, vectorizer, d_model)
     raise ConfigError(f"unknown embeddings input {kind!r}")
 
 
-def prepare_pretrained(side_cfg: Any, vectorizer: Any, cache_dir: str | None = None) -> PretrainedMatrix | None:
+def prepare_pretrained(side_cfg: Any, vectorizer: Any, cache_dir: str | None = None) -> Any:
     """Build the pretrained matrix of one side (cached on disk), or None when the side has no vectors.
 
-    Its width (``.dim``) is part of the model's shape: the caller records it as ``side_cfg.dim``.
+    Its width (``.dim``) is part of the model's shape: the caller records it as ``side_cfg.dim``. With
+    ``input: char_ngrams`` it is a fastText ``.bin``'s :class:`~vectorseq.embeddings.char_ngrams.FastTextInit`
+    (which also records the ``.bin``'s n-gram settings in ``side_cfg``).
     """
     if not side_cfg.vectors:
         return None
+    if side_cfg.input == "char_ngrams":  # a fastText .bin: word rows and n-gram buckets
+        return read_fasttext_init(side_cfg, vectorizer)
     if side_cfg.input != "embedding":
         raise ConfigError(f"embeddings: vectors need input: embedding, not {side_cfg.input!r}")
     return build_matrix(side_cfg.vectors, vectorizer.get_vocabulary(), on_error=side_cfg.on_error,

@@ -92,7 +92,7 @@ def check_exportable(cfg: Any) -> None:
         if kind not in ("embedding", "one_hot"):
             raise VectorseqError(
                 f"export to ctranslate2: embeddings.{side}.input is {kind!r}; count-based inputs (bag, "
-                "token_features, sentence_vector) have no CTranslate2 equivalent. Only `embedding` and "
+                "token_features, sentence_vector) and char_ngrams have no CTranslate2 equivalent. Only `embedding` and "
                 "`one_hot` inputs can be exported; translate this model with `vectorseq translate`")
 
 

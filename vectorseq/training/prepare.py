@@ -102,6 +102,9 @@ def prepare_vectorizers(run: Run, train: Any) -> tuple[TextVectorizer, TextVecto
         src_vec, tgt_vec = load_vectorizers(out, shared)
         saved = load_config(out / CONFIG_FILE)  # the vectors' width, recorded when the run started
         cfg.embeddings.src.dim, cfg.embeddings.tgt.dim = saved.embeddings.src.dim, saved.embeddings.tgt.dim
+        # a fastText .bin's n-gram settings replaced the config's when the run started (char_ngrams)
+        for key in ("ngram_min", "ngram_max", "buckets"):
+            setattr(cfg.embeddings.src, key, getattr(saved.embeddings.src, key))
         run.say(f"resuming from {out / LAST_CHECKPOINT}")
         return src_vec, tgt_vec
     if dist.main:
