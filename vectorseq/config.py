@@ -104,8 +104,9 @@ class VectorizerSideConfig:
     standardize: str | None = _f(
         _V["standardize"], f"{', '.join(STANDARDIZE_OPTIONS[:-1])} or {STANDARDIZE_OPTIONS[-1]} (null = none)."
     )
-    split: Literal["whitespace", "word", "character", "sentencepiece"] = _f(
-        _V["split"], "whitespace, word (splits punctuation off), character or sentencepiece (subwords)."
+    split: Literal["whitespace", "word", "character", "sentencepiece", "byte"] = _f(
+        _V["split"], "whitespace, word (splits punctuation off), character, sentencepiece (subwords) or byte "
+        "(UTF-8 bytes: a fixed 260-id vocabulary, no <unk>; max_tokens is ignored, min_freq must be 1)."
     )
     max_tokens: int | None = _f(_V["max_tokens"], "Vocabulary size including the 4 specials (required for sentencepiece).")
     min_freq: int = _f(_V["min_freq"], "Word/character split: drop tokens seen fewer times than this.")
@@ -272,6 +273,8 @@ class Config:
             vs = v.src if (v.shared or side == "src") else v.tgt
             if vs.split == "sentencepiece" and not vs.max_tokens:
                 raise ConfigError(f"vectorizer.{side}.max_tokens is required with split: sentencepiece")
+            if vs.split == "byte" and vs.min_freq != 1:
+                raise ConfigError(f"vectorizer.{side}.min_freq does not apply to split: byte (no byte is dropped); use 1")
         if self.embeddings.tgt.input != "embedding":
             raise ConfigError(
                 f"embeddings.tgt.input: {self.embeddings.tgt.input!r} is for the source side only; "

@@ -35,6 +35,9 @@ LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
     "tfidf_sentence_vector": ("the TF-IDF sentence vector as an extra memory slot",
                               {"embeddings": {"src": {"input": "sentence_vector"}}}),
     "one_hot": ("a linear layer over one-hot vectors", {"embeddings": {"src": {"input": "one_hot"}}}),
+    "bytes": ("source as UTF-8 bytes (a fixed 260-id vocabulary, no <unk>, nothing adapted); the target keeps "
+              "the base's words, so against learned_word only the source vectorization differs",
+              {"vectorizer": {"src": {"split": "byte", "max_tokens": None}}}),
 }
 
 
