@@ -144,11 +144,13 @@ class VectorizerConfig:
 class EmbeddingSideConfig:
     """How one side's embedding table starts and which of its rows learn."""
 
-    input: Literal["embedding", "one_hot", "bag", "token_features", "sentence_vector"] = _f(
+    input: Literal["embedding", "one_hot", "bag", "token_features", "sentence_vector", "gbst"] = _f(
         "embedding",
         "embedding (a table), one_hot (linear layer over one-hot vectors), bag (TF-IDF weighted bag of words, "
         "order discarded), token_features (TF-IDF weight and IDF added beside the embedding), "
-        "sentence_vector (TF-IDF sentence vector as an extra memory slot). Source side only except `embedding`.",
+        "sentence_vector (TF-IDF sentence vector as an extra memory slot), gbst (learned segmentation over a "
+        "byte or character source: soft choice of block sizes, then downsampling; Charformer). "
+        "Source side only except `embedding`.",
     )
     vectors: str | None = _f(
         None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`."
@@ -166,6 +168,20 @@ class EmbeddingSideConfig:
         "linear", "When the vectors' width differs from d_model: a learned linear projection, or pad/truncate."
     )
     on_error: Literal["raise", "skip"] = _f("raise", "Malformed lines in the vectors file: stop, or skip and count.")
+    gbst_max_block: int = _f(4, "input: gbst: candidate block sizes 1..this many bytes/characters (1-16).")
+    gbst_downsample: int = _f(2, "input: gbst: mean-pool stride; the encoder sees ceil(T / this) positions (1-16).")
+
+
+def _check_gbst(cfg: "Config") -> None:
+    """``input: gbst`` needs a byte or character source and block sizes / strides in 1..16."""
+    e = cfg.embeddings.src
+    for key in ("gbst_max_block", "gbst_downsample"):
+        if not 1 <= getattr(e, key) <= 16:
+            raise ConfigError(f"embeddings.src.{key} must be between 1 and 16, got {getattr(e, key)}")
+    split = cfg.vectorizer.src.split
+    if e.input == "gbst" and split not in ("byte", "character"):
+        raise ConfigError(f"embeddings.src.input: gbst segments bytes or characters; set vectorizer.src.split to "
+                          f"byte (or character), not {split!r}")
 
 
 @dataclass
@@ -275,6 +291,7 @@ class Config:
                 raise ConfigError(f"vectorizer.{side}.max_tokens is required with split: sentencepiece")
             if vs.split == "byte" and vs.min_freq != 1:
                 raise ConfigError(f"vectorizer.{side}.min_freq does not apply to split: byte (no byte is dropped); use 1")
+        _check_gbst(self)
         if self.embeddings.tgt.input != "embedding":
             raise ConfigError(
                 f"embeddings.tgt.input: {self.embeddings.tgt.input!r} is for the source side only; "

@@ -24,6 +24,7 @@ from .base import InputLayer
 from .coverage import coverage_report
 from .matrix import PretrainedMatrix, build_matrix
 from .countbased import build_count_input
+from .gbst import GBSTInput
 
 
 class EmbeddingInput(InputLayer):
@@ -193,6 +194,9 @@ def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tok
     if kind in ("bag", "token_features", "sentence_vector"):
         return build_count_input(kind, vectorizer, d_model, policy=side_cfg.policy,
                                  lr_multiplier=side_cfg.lr_multiplier)
+    if kind == "gbst":  # learned segmentation over a byte/character vocabulary
+        return GBSTInput(vocab, d_model, max_block=side_cfg.gbst_max_block, downsample=side_cfg.gbst_downsample,
+                         lr_multiplier=side_cfg.lr_multiplier, policy=side_cfg.policy)
     raise ConfigError(f"unknown embeddings input {kind!r}")
 
 
