@@ -19,9 +19,9 @@ from vectorseq.vectorizer import TextVectorizer
 BYTES = TextVectorizer(split="byte", standardize="none")
 
 
-def _layer(max_block: int = 4, downsample: int = 2, seed: int = 0) -> GBSTInput:
+def _layer(max_block: int = 4, downsample: int = 2, seed: int = 0, calibrate: bool = False) -> GBSTInput:
     torch.manual_seed(seed)
-    return GBSTInput(260, 16, max_block=max_block, downsample=downsample).eval()
+    return GBSTInput(260, 16, max_block=max_block, downsample=downsample, calibrate=calibrate).eval()
 
 
 def _batch(texts: list[str]):
@@ -44,8 +44,9 @@ def test_output_length_is_ceil_of_t_over_downsample(T, downsample):
     assert torch.equal(out_mask[1], want) and bool(out_mask[0].all())
 
 
-def test_masked_positions_do_not_change_the_output():
-    layer = _layer(max_block=4, downsample=3)
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_masked_positions_do_not_change_the_output(calibrate):
+    layer = _layer(max_block=4, downsample=3, calibrate=calibrate)
     ids, mask = _batch(["a tiny cat", "a much longer sentence with more bytes"])
     x, m = layer(ids, mask)
     noisy = ids.clone()
@@ -65,16 +66,17 @@ def test_block_means_count_only_real_positions():
     assert means.squeeze(-1).tolist() == [[2.0, 0.0]] and real.tolist() == [[True, False]]
 
 
-def test_weights_are_a_distribution_over_block_sizes():
-    w = _layer(max_block=3).block_weights(*_batch(["héllo"]))
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_weights_are_a_distribution_over_block_sizes(calibrate):
+    w = _layer(max_block=3, calibrate=calibrate).block_weights(*_batch(["héllo"]))
     assert w.shape == (1, len("héllo".encode()) + 1, 3)
     assert torch.allclose(w.sum(-1), torch.ones(w.shape[:2]))
 
 
-@pytest.mark.parametrize("model", ["transformer", "rnn"])
-def test_gradient_reaches_the_block_scorer(model):
+@pytest.mark.parametrize("model, calibrate", [("transformer", False), ("rnn", False), ("transformer", True)])
+def test_gradient_reaches_the_block_scorer(model, calibrate):
     cfg = tiny_config(vectorizer={"src": {"split": "byte", "max_tokens": None}},
-                      embeddings={"src": {"input": "gbst"}}, model={"type": model})
+                      embeddings={"src": {"input": "gbst", "gbst_calibrate": calibrate}}, model={"type": model})
     m = build_model(cfg, BYTES, BYTES)
     src, src_mask = _batch(["ein hund", "zwei katzen laufen"])
     tgt = src[:, :5]
@@ -169,3 +171,20 @@ def test_two_process_ddp_trains_a_gbst_model(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     tr = Translator.load(tmp_path / "ddp")
     assert isinstance(tr.model.src_input, GBSTInput) and len(tr.translate(["a dog"])) == 1
+
+
+def test_gbst_over_a_character_vectorizer():
+    chars = TextVectorizer(split="character", standardize="none").adapt(["a dog runs", "ein Hund läuft"])
+    cfg = tiny_config(vectorizer={"shared": False, "src": {"split": "character", "max_tokens": None}},
+                      embeddings={"src": {"input": "gbst", "gbst_downsample": 3}})
+    m = build_model(cfg, chars, BYTES)
+    b = chars.encode_batch(["a dog", "ein Hund läuft"], add_eos=True)
+    memory = m.encode(b.ids, b.mask)
+    assert memory.memory.shape[1] == math.ceil(b.ids.shape[1] / 3)
+    assert int(memory.memory_mask[0].sum()) == math.ceil((len("a dog") + 1) / 3)  # + 1: the </s>
+
+
+def test_calibration_changes_the_weights():
+    batch = _batch(["a dog runs in the park"])
+    plain, calibrated = _layer(calibrate=False).block_weights(*batch), _layer(calibrate=True).block_weights(*batch)
+    assert not torch.allclose(plain, calibrated)

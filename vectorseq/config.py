@@ -170,6 +170,7 @@ class EmbeddingSideConfig:
     on_error: Literal["raise", "skip"] = _f("raise", "Malformed lines in the vectors file: stop, or skip and count.")
     gbst_max_block: int = _f(4, "input: gbst: candidate block sizes 1..this many bytes/characters (1-16).")
     gbst_downsample: int = _f(2, "input: gbst: mean-pool stride; the encoder sees ceil(T / this) positions (1-16).")
+    gbst_calibrate: bool = _f(False, "input: gbst: Charformer's position-wise score calibration (costs T x T per sentence).")
 
 
 def _check_gbst(cfg: "Config") -> None:

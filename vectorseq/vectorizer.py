@@ -80,7 +80,7 @@ import scipy.sparse
 
 from .errors import VectorseqError
 from .text import output_modes, persistence, sentencepiece_backend
-from .text.byte_level import byte_vocabulary, encode_bytes, is_byte_vocabulary
+from .text.byte_level import byte_vocabulary, decode_byte_ids, encode_bytes, is_byte_vocabulary
 from .text.batch import EncodedBatch, pad
 from .text.inputs import check_text, iter_texts, to_id_list
 from .text.options import (
@@ -501,6 +501,8 @@ class TextVectorizer:
         vocab.check_ids(ids)
         if self._sp is not None:
             return self._sp.decode(ids)
+        if self.split_name == "byte":  # straight from the ids to bytes, no token strings
+            return decode_byte_ids(ids)
         return join_tokens([vocab.tokens[i] for i in ids], self.split_name)
 
     def decode_tokens(self, tokens: Sequence[str]) -> str:

@@ -196,7 +196,8 @@ def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tok
                                  lr_multiplier=side_cfg.lr_multiplier)
     if kind == "gbst":  # learned segmentation over a byte/character vocabulary
         return GBSTInput(vocab, d_model, max_block=side_cfg.gbst_max_block, downsample=side_cfg.gbst_downsample,
-                         lr_multiplier=side_cfg.lr_multiplier, policy=side_cfg.policy)
+                         lr_multiplier=side_cfg.lr_multiplier, policy=side_cfg.policy,
+                         calibrate=side_cfg.gbst_calibrate)
     raise ConfigError(f"unknown embeddings input {kind!r}")
 
 

@@ -10,7 +10,9 @@ translation loss, how to group bytes into subword-like blocks:
    block is the mean of its *real* bytes, and the block vector is repeated back to every position it
    covers, so every position has one candidate per block size;
 3. one linear scorer gives each candidate a score; a softmax over the block sizes at each position gives
-   the block-size weights, and the position's vector is the weighted sum of its candidates;
+   the block-size weights (with ``calibrate``, the paper's position-wise score calibration
+   ``softmax(P Pᵀ) P`` over the real positions lets each position's weights consult the others'), and the
+   position's vector is the weighted sum of its candidates;
 4. mean pooling with stride ``downsample`` (over real positions only) shortens the sequence to
    ``ceil(T / downsample)``; a pooled position is real if any of its inputs is.
 
@@ -22,7 +24,7 @@ a block is what the convolution provides; adding positions before pooling would 
 
 The byte table is the source's own: ``output_table`` is None (the decoder's output projection never ties to
 it, and ``model.share_embeddings`` refuses gbst), but it gets the table's optimizer group (no weight decay,
-``lr_multiplier``). Paper's optional position-wise score calibration is not implemented.
+``lr_multiplier``).
 """
 from __future__ import annotations
 
@@ -51,15 +53,24 @@ def masked_block_mean(x: Tensor, mask: Tensor, size: int) -> tuple[Tensor, Tenso
     return xs / counts.clamp(min=1.0)[..., None], counts > 0
 
 
+def calibrated(weights: Tensor, mask: Tensor) -> Tensor:
+    """Charformer's position-wise score calibration ``softmax(P Pᵀ) P``, attending to real positions only.
+
+    ``weights`` P [B, T, M] (rows sum to 1), ``mask`` [B, T]; the result's rows still sum to 1.
+    """
+    affinity = torch.bmm(weights, weights.transpose(1, 2)).masked_fill(~mask[:, None, :], float("-inf"))
+    return torch.bmm(torch.softmax(affinity, dim=-1), weights)
+
+
 class GBSTInput(InputLayer):
     """Byte/character embeddings, soft block selection over block sizes 1..max_block, then downsampling."""
 
     uses_positions = True
 
     def __init__(self, vocab_size: int, d_model: int, max_block: int = 4, downsample: int = 2,
-                 lr_multiplier: float = 1.0, policy: str = "learned"):
+                 lr_multiplier: float = 1.0, policy: str = "learned", calibrate: bool = False):
         super().__init__(d_model, policy, lr_multiplier)
-        self.max_block, self.downsample = max_block, downsample
+        self.max_block, self.downsample, self.calibrate = max_block, downsample, calibrate
         self.byte_embedding = nn.Embedding(vocab_size, d_model, padding_idx=0)
         nn.init.normal_(self.byte_embedding.weight, std=d_model ** -0.5)
         self.register_buffer("scale", torch.tensor(math.sqrt(d_model)))  # unit-size inputs, as EmbeddingInput
@@ -94,6 +105,8 @@ class GBSTInput(InputLayer):
             blocks.append(means.repeat_interleave(b, dim=1)[:, :T])  # back to one candidate per position
         cand = torch.stack(blocks, dim=2)
         weights = torch.softmax(self.scorer(cand).squeeze(-1), dim=-1)
+        if self.calibrate:
+            weights = calibrated(weights, mask)
         return cand, weights
 
     def block_weights(self, ids: Tensor, mask: Tensor | None = None) -> Tensor:
