@@ -19,6 +19,7 @@ from .data.splits import load_splits
 from .demo import run_demo
 from .embeddings.idf_report import idf_changes, idf_table
 from .embeddings.inspection import inspect_vectors
+from .embeddings.segmentation import segmentation_figure, segmentation_table, segmentation_weights
 from .errors import VectorseqError
 from .evaluation import evaluate
 from .export import CT2Translator, export_model
@@ -161,6 +162,14 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect_segmentation(a: argparse.Namespace) -> int:
+    tokens, weights = segmentation_weights(Translator.load(a.model_dir), a.text)
+    print(segmentation_table(tokens, weights))
+    if a.figure:
+        print(segmentation_figure(tokens, weights, a.figure))
+    return 0
+
+
 def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default="pytorch", choices=["pytorch", "ctranslate2"],
                    help="pytorch: a model folder; ctranslate2: a folder written by `vectorseq export`")
@@ -277,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ctranslate2 weight type (default float32; int8 can also be chosen at load time with "
                         "--compute-type int8)")
     x.set_defaults(func=cmd_export)
+
+    sg = sub.add_parser("inspect-segmentation", help="the block-size weights a gbst source input gives each byte")
+    sg.add_argument("model_dir")
+    sg.add_argument("text")
+    sg.add_argument("--figure", help="also draw them as a heat map into this file (PNG/SVG/PDF)")
+    sg.set_defaults(func=cmd_inspect_segmentation)
     return p
 
 

@@ -104,8 +104,9 @@ class VectorizerSideConfig:
     standardize: str | None = _f(
         _V["standardize"], f"{', '.join(STANDARDIZE_OPTIONS[:-1])} or {STANDARDIZE_OPTIONS[-1]} (null = none)."
     )
-    split: Literal["whitespace", "word", "character", "sentencepiece"] = _f(
-        _V["split"], "whitespace, word (splits punctuation off), character or sentencepiece (subwords)."
+    split: Literal["whitespace", "word", "character", "sentencepiece", "byte"] = _f(
+        _V["split"], "whitespace, word (splits punctuation off), character, sentencepiece (subwords) or byte "
+        "(UTF-8 bytes: a fixed 260-id vocabulary, no <unk>; max_tokens is ignored, min_freq must be 1)."
     )
     max_tokens: int | None = _f(_V["max_tokens"], "Vocabulary size including the 4 specials (required for sentencepiece).")
     min_freq: int = _f(_V["min_freq"], "Word/character split: drop tokens seen fewer times than this.")
@@ -143,13 +144,14 @@ class VectorizerConfig:
 class EmbeddingSideConfig:
     """How one side's embedding table starts and which of its rows learn."""
 
-    input: Literal["embedding", "one_hot", "bag", "token_features", "sentence_vector", "char_ngrams"] = _f(
+    input: Literal["embedding", "one_hot", "bag", "token_features", "sentence_vector", "char_ngrams", "gbst"] = _f(
         "embedding",
         "embedding (a table), one_hot (linear layer over one-hot vectors), bag (TF-IDF weighted bag of words, "
         "order discarded), token_features (TF-IDF weight and IDF added beside the embedding), "
         "sentence_vector (TF-IDF sentence vector as an extra memory slot), char_ngrams (a word's row plus its "
         "hashed character n-gram rows, fastText's subword model, learned; unseen source words get vectors at "
-        "translation time; word-level source split only). Source side only except `embedding`.",
+        "translation time; word-level source split only), gbst (learned segmentation over a byte or character "
+        "source: soft choice of block sizes, then downsampling; Charformer). Source side only except `embedding`.",
     )
     vectors: str | None = _f(
         None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`; "
@@ -180,6 +182,21 @@ class EmbeddingSideConfig:
         100_000, "char_ngrams: hash buckets (rows) of the n-gram table (fastText's 2M would be 1 GB at width 128 "
         "plus Adam's two copies). With a fastText .bin in `vectors`, its minn/maxn/bucket replace these three.",
     )
+    gbst_max_block: int = _f(4, "input: gbst: candidate block sizes 1..this many bytes/characters (1-16).")
+    gbst_downsample: int = _f(2, "input: gbst: mean-pool stride; the encoder sees ceil(T / this) positions (1-16).")
+    gbst_calibrate: bool = _f(False, "input: gbst: Charformer's position-wise score calibration (costs T x T per sentence).")
+
+
+def _check_gbst(cfg: "Config") -> None:
+    """``input: gbst`` needs a byte or character source and block sizes / strides in 1..16."""
+    e = cfg.embeddings.src
+    for key in ("gbst_max_block", "gbst_downsample"):
+        if not 1 <= getattr(e, key) <= 16:
+            raise ConfigError(f"embeddings.src.{key} must be between 1 and 16, got {getattr(e, key)}")
+    split = cfg.vectorizer.src.split
+    if e.input == "gbst" and split not in ("byte", "character"):
+        raise ConfigError(f"embeddings.src.input: gbst segments bytes or characters; set vectorizer.src.split to "
+                          f"byte (or character), not {split!r}")
 
 
 @dataclass
@@ -300,8 +317,11 @@ class Config:
             vs = v.src if (v.shared or side == "src") else v.tgt
             if vs.split == "sentencepiece" and not vs.max_tokens:
                 raise ConfigError(f"vectorizer.{side}.max_tokens is required with split: sentencepiece")
+            if vs.split == "byte" and vs.min_freq != 1:
+                raise ConfigError(f"vectorizer.{side}.min_freq does not apply to split: byte (no byte is dropped); use 1")
         if self.embeddings.src.input == "char_ngrams":
             check_char_ngrams(self.embeddings.src, v.src.split)
+        _check_gbst(self)
         if self.embeddings.tgt.input != "embedding":
             raise ConfigError(
                 f"embeddings.tgt.input: {self.embeddings.tgt.input!r} is for the source side only; "

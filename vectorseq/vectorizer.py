@@ -45,6 +45,9 @@ Decoding: what comes back
 string), with ``s = standardize(x)``:
 
 * ``split="character"``: ``decode(encode(x)) == s`` exactly (spaces are tokens too);
+* ``split="byte"``: ``decode(encode(x)) == s`` exactly for *any* text (a fixed vocabulary of the 256 UTF-8
+  byte values, id = byte + 4; see :mod:`vectorseq.text.byte_level`); ids that are not valid UTF-8 decode
+  with U+FFFD, never an error;
 * ``split="whitespace"``: ``decode(encode(x)) == " ".join(s.split())``;
 * ``split="word"``: the original spacing is not stored, so it is rebuilt (no space before ``. , ! ? ; : ) ]``,
   none after ``( [ ¿``, none around ``-`` ``/``; see :func:`vectorseq.text.split.join_word_tokens`). What
@@ -77,6 +80,7 @@ import scipy.sparse
 
 from .errors import VectorseqError
 from .text import output_modes, persistence, sentencepiece_backend
+from .text.byte_level import byte_vocabulary, decode_byte_ids, encode_bytes, is_byte_vocabulary
 from .text.batch import EncodedBatch, pad
 from .text.inputs import check_text, iter_texts, to_id_list
 from .text.options import (
@@ -147,8 +151,8 @@ class TextVectorizer:
         standardize: ``None``/``"none"``, ``"lower"``, ``"strip_punctuation"``,
             ``"lower_and_strip_punctuation"`` (default, as Keras), ``"nfkc"``, ``"nfkc_lower"`` or a callable
             ``str -> str`` (see :mod:`vectorseq.text.standardize`).
-        split: ``"whitespace"`` (default, as Keras), ``"word"``, ``"character"``, ``"sentencepiece"`` or a
-            callable ``str -> list[str]`` (see :mod:`vectorseq.text.split`).
+        split: ``"whitespace"`` (default, as Keras), ``"word"``, ``"character"``, ``"sentencepiece"``,
+            ``"byte"`` (UTF-8 bytes, fixed vocabulary; ``max_tokens`` ignored) or a callable ``str -> list[str]`` (see :mod:`vectorseq.text.split`).
         split_pattern: with ``split="word"``, a regular expression whose matches are the tokens.
         max_tokens: vocabulary size cap, the 4 special tokens included (``None``: no cap). Required for
             SentencePiece, where it is the ``vocab_size``.
@@ -220,6 +224,8 @@ class TextVectorizer:
         self._tfidf_cache: dict[int, Any] = {}
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights=idf_weights)
+        if self.split_name == "byte":  # a fixed vocabulary: ready without adapt
+            self._install(byte_vocabulary())
 
     def __getattr__(self, name: str) -> Any:
         """The checked settings read as attributes (``v.max_tokens``, ``v.output_mode``, ...), as in Keras."""
@@ -238,8 +244,8 @@ class TextVectorizer:
         specials were left out they get idf 0 (``<pad>``, ``<s>``, ``</s>``) and the mean weight
         (``<unk>``), as in Keras.
         """
-        if self.split_name == "sentencepiece":
-            raise VectorseqError("set_vocabulary() is not available with split='sentencepiece'")
+        if self.split_name in ("sentencepiece", "byte"):
+            raise VectorseqError(f"set_vocabulary() is not available with split={self.split_name!r}")
         if idf_weights is not None and self.output_mode != "tf_idf":
             raise VectorseqError(f"idf_weights only applies to output_mode='tf_idf'; got {self.output_mode!r}")
         vocab = vocabulary_from_list(vocabulary, max_tokens=self.max_tokens, idf_weights=idf_weights)
@@ -301,6 +307,8 @@ class TextVectorizer:
         Raises :class:`VectorseqError` for an empty corpus (no texts, or no tokens at all).
         """
         stream = iter_texts(texts, "adapt")
+        if self.split_name == "byte":  # the byte vocabulary is fixed: nothing to read, nothing to learn
+            return self
         if self.split_name == "sentencepiece":
             self._adapt_sentencepiece(stream)
         else:
@@ -379,6 +387,8 @@ class TextVectorizer:
         texts = list(iter_texts(texts, "encode_many"))
         if self._sp is not None:
             out = self._sp.encode([self._sp_line(t) for t in texts])
+        elif self.split_name == "byte":  # ids straight from the bytes, no token strings
+            out = [encode_bytes(self._standardize(t)) for t in texts]
         else:
             std, split = self._standardize, self._split
             out = [vocab.lookup(split(std(t))) for t in texts]
@@ -491,6 +501,8 @@ class TextVectorizer:
         vocab.check_ids(ids)
         if self._sp is not None:
             return self._sp.decode(ids)
+        if self.split_name == "byte":  # straight from the ids to bytes, no token strings
+            return decode_byte_ids(ids)
         return join_tokens([vocab.tokens[i] for i in ids], self.split_name)
 
     def decode_tokens(self, tokens: Sequence[str]) -> str:
@@ -559,6 +571,11 @@ class TextVectorizer:
         """Read a vectorizer written by :meth:`save`."""
         saved = persistence.read(directory)
         vectorizer = cls.from_config(saved.config)
+        if vectorizer.split_name == "byte" and not is_byte_vocabulary(saved.vocabulary):
+            raise VectorseqError(
+                f"{Path(directory) / persistence.CONFIG_FILE}: split is 'byte' but the vocabulary is not the fixed "
+                f"byte vocabulary (4 specials + 256 bytes); the file was edited or is damaged"
+            )
         if saved.sentencepiece_proto is None:
             vectorizer._install(Vocabulary(list(saved.vocabulary), saved.idf, saved.idf_given))
             return vectorizer

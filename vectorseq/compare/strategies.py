@@ -47,6 +47,13 @@ LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
     # (without vectors, training stops with a one-line error: policy finetune needs a .bin)
     "fasttext_char_ngrams": ("char_ngrams initialised from a fastText .bin (words and n-gram buckets), fine-tuned",
                              {"embeddings": {"src": {"input": "char_ngrams", "policy": "finetune"}}}),
+    "bytes": ("source as UTF-8 bytes (a fixed 260-id vocabulary, no <unk>, nothing adapted); the target keeps "
+              "the base's words, so against learned_word only the source vectorization differs",
+              {"vectorizer": {"src": {"split": "byte", "max_tokens": None}}}),
+    "gbst": ("learned segmentation (Charformer GBST) over source bytes: block sizes 1-4 weighed per byte by the "
+             "translation loss, downsampled 2x; the target keeps the base's words (compare with bytes and learned_word)",
+             {"vectorizer": {"src": {"split": "byte", "max_tokens": None}},
+              "embeddings": {"src": {"input": "gbst", "gbst_max_block": 4, "gbst_downsample": 2}}}),
 }
 
 

@@ -22,9 +22,10 @@ from torch import Tensor, nn
 from ..errors import ConfigError
 from .base import InputLayer
 from .char_ngrams import build_char_ngram_input, read_fasttext_init
-from .coverage import coverage_report
-from .matrix import build_matrix
 from .countbased import build_count_input
+from .coverage import coverage_report
+from .gbst import GBSTInput
+from .matrix import build_matrix
 
 
 class EmbeddingInput(InputLayer):
@@ -197,6 +198,10 @@ def build_input_layer(side_cfg: Any, vectorizer: Any, d_model: int, *, batch_tok
                                  idf_lr_multiplier=side_cfg.idf_lr_multiplier)
     if kind == "char_ngrams":
         return build_char_ngram_input(side_cfg, vectorizer, d_model)
+    if kind == "gbst":  # learned segmentation over a byte/character vocabulary
+        return GBSTInput(vocab, d_model, max_block=side_cfg.gbst_max_block, downsample=side_cfg.gbst_downsample,
+                         lr_multiplier=side_cfg.lr_multiplier, policy=side_cfg.policy,
+                         calibrate=side_cfg.gbst_calibrate)
     raise ConfigError(f"unknown embeddings input {kind!r}")
 
 

@@ -37,7 +37,7 @@ How our Transformer maps onto ``ctranslate2.specs.TransformerSpec``
   (the CT2 translator maps ids through the exported list, never through strings of its own).
 
 Not exportable (a :class:`~vectorseq.errors.VectorseqError` says so): RNN models (CTranslate2 runs
-Transformers only) and count-based source inputs (``bag``, ``token_features``, ``sentence_vector``), which
+Transformers only) and source inputs that are not a plain table (count-based, ``char_ngrams``, ``gbst``), which
 have no CTranslate2 equivalent.
 """
 from __future__ import annotations
@@ -92,8 +92,8 @@ def check_exportable(cfg: Any) -> None:
         if kind not in ("embedding", "one_hot"):
             raise VectorseqError(
                 f"export to ctranslate2: embeddings.{side}.input is {kind!r}; count-based inputs (bag, "
-                "token_features, sentence_vector) and char_ngrams have no CTranslate2 equivalent. Only `embedding` and "
-                "`one_hot` inputs can be exported; translate this model with `vectorseq translate`")
+                "token_features, sentence_vector), char_ngrams and gbst have no CTranslate2 equivalent. Only "
+                "`embedding` and `one_hot` inputs can be exported; translate this model with `vectorseq translate`")
 
 
 def _input_table(layer: torch.nn.Module, side: str) -> tuple[torch.Tensor, float]:

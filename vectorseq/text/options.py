@@ -14,10 +14,11 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from ..errors import VectorseqError, did_you_mean
+from .byte_level import BYTE_VOCAB_SIZE
 from .vocabulary import NUM_SPECIAL_TOKENS
 
 STANDARDIZE_OPTIONS = ("none", "lower", "strip_punctuation", "lower_and_strip_punctuation", "nfkc", "nfkc_lower")
-SPLIT_OPTIONS = ("whitespace", "word", "character", "sentencepiece")
+SPLIT_OPTIONS = ("whitespace", "word", "character", "sentencepiece", "byte")
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 #: The output modes that give one row per text (a bag of terms) rather than one row per token.
 BAG_MODES = ("multi_hot", "count", "tf_idf")
@@ -190,7 +191,27 @@ class Options:
                 "vocabulary= cannot be used with split='sentencepiece': the vocabulary comes from a trained "
                 "SentencePiece model (call adapt, or TextVectorizer.load a saved one)"
             )
+        if split == "byte":
+            self._check_byte(vocabulary)
         self._check_idf_weights(vocabulary, idf_weights)
+
+    def _check_byte(self, vocabulary: bool) -> None:
+        """``split="byte"`` has a fixed vocabulary: refuse what would change it; a ``max_tokens`` that holds
+        all 260 ids is accepted and ignored (so the translation default 8000 needs no change)."""
+        if vocabulary:
+            raise VectorseqError("vocabulary= cannot be used with split='byte': its vocabulary is fixed (4 specials + 256 bytes)")
+        if self.max_tokens is not None and self.max_tokens < BYTE_VOCAB_SIZE:
+            raise VectorseqError(
+                f"max_tokens={self.max_tokens} is too small for split='byte', whose vocabulary is fixed at "
+                f"{BYTE_VOCAB_SIZE} ids; leave max_tokens at null (it is ignored for bytes)"
+            )
+        if self.min_freq != 1:
+            raise VectorseqError(f"min_freq={self.min_freq} does not apply to split='byte' (no byte is ever dropped); use 1")
+        if self.ngrams is not None or self.output_mode == "tf_idf":
+            raise VectorseqError(
+                "split='byte' supports output_mode int, one_hot, multi_hot and count without ngrams= "
+                "(its vocabulary is fixed, so adapt learns neither n-grams nor an idf)"
+            )
 
     def _check_idf_weights(self, vocabulary: bool, idf_weights: bool) -> None:
         if idf_weights and self.output_mode != "tf_idf":

@@ -10,6 +10,7 @@ Split options (``split=`` in :class:`vectorseq.vectorizer.TextVectorizer`):
                  token of its own (``"Hi, you!"`` -> ``Hi`` ``,`` ``you`` ``!``). ``split_pattern=`` replaces
                  the expression (its matches are the tokens, like scikit-learn's ``token_pattern``)
 ``"character"``  every Unicode code point is a token, spaces included (the Keras ``"character"`` split)
+``"byte"``       every UTF-8 byte is a token, with a fixed vocabulary (:mod:`vectorseq.text.byte_level`)
 ``"sentencepiece"`` handled by :mod:`vectorseq.text.sentencepiece_backend` (a trained model), not here
 a callable       ``str -> list[str]`` (cannot be saved)
 ================ =============================================================================================
@@ -24,6 +25,7 @@ import re
 from typing import Callable, Sequence
 
 from ..errors import VectorseqError
+from .byte_level import join_byte_tokens, split_bytes
 from .options import SPLIT_OPTIONS, choose_option
 from .unicode_classes import mark_class
 
@@ -123,6 +125,8 @@ def get_splitter(
         return name, _split_whitespace
     if name == "character":
         return name, _split_character
+    if name == "byte":
+        return name, split_bytes
     if split_pattern is None:
         return name, _word_splitter()
     return name, _pattern_splitter(split_pattern)
@@ -178,9 +182,12 @@ def join_word_tokens(tokens: Sequence[str]) -> str:
 
 def join_tokens(tokens: Sequence[str], split: str) -> str:
     """Join tokens the way ``split`` separated them: ``"word"`` -> :func:`join_word_tokens`,
-    ``"character"`` -> ``""``, anything else (whitespace, callable) -> one space."""
+    ``"character"`` -> ``""``, ``"byte"`` -> the UTF-8 decoding of the bytes (invalid bytes -> U+FFFD),
+    anything else (whitespace, callable) -> one space."""
     if split == "word":
         return join_word_tokens(tokens)
+    if split == "byte":
+        return join_byte_tokens(tokens)
     if split == "character":
         return "".join(tokens)
     return " ".join(tokens)
