@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import ConfigError, did_you_mean
+from .errors import ConfigError, VectorseqError, did_you_mean
 from .text.options import STANDARDIZE_OPTIONS, TRANSLATION_DEFAULTS
+from .text.subword_sampling import SamplingSpec
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
@@ -94,6 +95,22 @@ class DataConfig:
 
 
 # ------------------------------------------------------------------------------------------ vectorizer
+def _check_sampling(vs: Any, side: str) -> None:
+    """Subword sampling needs SentencePiece and values in its model type's range (one-line ConfigError)."""
+    spec = vs.sampling()
+    if spec is None:
+        if vs.sampling_nbest != -1:
+            raise ConfigError(f"vectorizer.{side}.sampling_nbest is set but sampling_alpha is null (sampling is off)")
+        return
+    if vs.split != "sentencepiece":
+        raise ConfigError(f"vectorizer.{side}.sampling_alpha needs split: sentencepiece (got {vs.split!r}); "
+                          "subword sampling re-segments words into SentencePiece pieces")
+    try:
+        spec.check(vs.sentencepiece_model_type, where=f"vectorizer.{side}.sampling")
+    except VectorseqError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 _V = TRANSLATION_DEFAULTS  # the vectorizer's defaults live in vectorseq/text/options.py, with their reasons
 
 
@@ -110,6 +127,21 @@ class VectorizerSideConfig:
     max_tokens: int | None = _f(_V["max_tokens"], "Vocabulary size including the 4 specials (required for sentencepiece).")
     min_freq: int = _f(_V["min_freq"], "Word/character split: drop tokens seen fewer times than this.")
     sentencepiece_model_type: Literal["bpe", "unigram"] = _f(_V["sentencepiece_model_type"], "SentencePiece algorithm.")
+    sampling_alpha: float | None = _f(
+        None, "Subword regularization of training batches (split: sentencepiece; null = off): each epoch draws a new "
+        "segmentation of every training sentence, seeded by (training.seed, epoch, sentence). unigram: sampling "
+        "smoothing exponent alpha > 0 (Kudo 2018; 0.1 is usual); bpe: BPE-dropout drop probability in (0, 1) "
+        "(Provilkov et al. 2020; 0.1 was best). Validation, test and translation always use the deterministic "
+        "segmentation."
+    )
+    sampling_nbest: int = _f(
+        -1, "unigram sampling: draw from the n best segmentations (-1 = the whole lattice, approximated by the "
+        "64 best). Must stay -1 for bpe (BPE-dropout has no n-best list)."
+    )
+
+    def sampling(self) -> SamplingSpec | None:
+        """The side's subword sampling, or None when off."""
+        return None if self.sampling_alpha is None else SamplingSpec(self.sampling_alpha, self.sampling_nbest)
 
 
 #: Keys that model folders written by older versions hold but that no longer exist; loading drops them.
@@ -272,6 +304,7 @@ class Config:
             vs = v.src if (v.shared or side == "src") else v.tgt
             if vs.split == "sentencepiece" and not vs.max_tokens:
                 raise ConfigError(f"vectorizer.{side}.max_tokens is required with split: sentencepiece")
+            _check_sampling(vs, "src" if v.shared else side)
         if self.embeddings.tgt.input != "embedding":
             raise ConfigError(
                 f"embeddings.tgt.input: {self.embeddings.tgt.input!r} is for the source side only; "

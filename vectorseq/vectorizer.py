@@ -90,6 +90,7 @@ from .text.options import (
     positive_int,
 )
 from .text.sentencepiece_backend import SentencePieceModel
+from .text.subword_sampling import SamplingSpec
 from .text.split import get_splitter, join_tokens, make_ngrams
 from .text.standardize import get_standardizer
 from .text.vocabulary import (
@@ -130,6 +131,7 @@ __all__ = [
     "SENTENCEPIECE_MODEL_TYPES",
     "ONE_HOT_MAX_BYTES",
     "EncodedBatch",
+    "SamplingSpec",
     "TextVectorizer",
 ]
 
@@ -387,6 +389,26 @@ class TextVectorizer:
             post = [EOS_ID] if add_eos else []
             out = [pre + ids + post for ids in out]
         return out
+
+    def sample_many(self, texts: Sequence[str], spec: SamplingSpec, *, seed: int, epoch: int,
+                    keys: Sequence[int] | np.ndarray | None = None) -> list[list[int]]:
+        """Subword regularization: a random segmentation of each text (SentencePiece only; for training).
+
+        Text ``i``'s ids depend only on ``(seed, epoch, keys[i])`` (``keys`` defaults to ``0..n-1``: give each
+        sentence's index in the corpus, or its line), so any process computes the same sample of any sentence.
+        ``spec``: unigram sampling with ``alpha`` and ``nbest``, or BPE-dropout with drop probability
+        ``alpha`` (see :mod:`vectorseq.text.subword_sampling`). Decoding a sample gives the same text as
+        decoding :meth:`encode_many`'s ids. No specials are added.
+        """
+        self._require_vocab("sample_many")
+        if self._sp is None:
+            raise VectorseqError(f"subword sampling needs split='sentencepiece', got split={self.split_name!r}")
+        spec.check(self.sentencepiece_model_type)
+        texts = list(iter_texts(texts, "sample_many"))
+        keys = np.arange(len(texts)) if keys is None else np.asarray(keys, dtype=np.int64)
+        if len(keys) != len(texts):
+            raise VectorseqError(f"sample_many() got {len(texts)} texts but {len(keys)} keys")
+        return self._sp.sample([self._sp_line(t) for t in texts], keys, spec, seed, epoch, self.sentencepiece_model_type)
 
     def encode_batch(
         self,

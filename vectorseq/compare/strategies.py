@@ -35,6 +35,11 @@ LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
     "tfidf_sentence_vector": ("the TF-IDF sentence vector as an extra memory slot",
                               {"embeddings": {"src": {"input": "sentence_vector"}}}),
     "one_hot": ("a linear layer over one-hot vectors", {"embeddings": {"src": {"input": "one_hot"}}}),
+    "subword_sampling": ("unigram subword regularization (alpha 0.1, whole lattice), 8k shared, new each epoch",
+                         merge(_SHARED_SUBWORDS, {"vectorizer": {"src": {
+                             "sentencepiece_model_type": "unigram", "sampling_alpha": 0.1, "sampling_nbest": -1}}})),
+    "bpe_dropout": ("BPE-dropout (p 0.1) over 8k shared BPE subwords, new each epoch",
+                    merge(_SHARED_SUBWORDS, {"vectorizer": {"src": {"sampling_alpha": 0.1}}})),
 }
 
 
