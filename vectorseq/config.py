@@ -136,7 +136,7 @@ class VectorizerSideConfig:
     )
     sampling_nbest: int = _f(
         -1, "unigram sampling: draw from the n best segmentations (-1 = the whole lattice, approximated by the "
-        "64 best). Must stay -1 for bpe (BPE-dropout has no n-best list)."
+        "64 best). Must stay -1 for bpe (BPE-dropout has no n-best list).", negative_ok=True
     )
 
     def sampling(self) -> SamplingSpec | None:
@@ -431,7 +431,8 @@ def build_dataclass(cls: type, raw: Any, path: str = "", source: str = "") -> An
         if not ok:
             expected = fields[key].metadata.get("expected") or _describe(ann)
             raise ConfigError(f"{_at(source, where)}: {value!r} is not valid; expected {expected}")
-        if isinstance(coerced, (int, float)) and not isinstance(coerced, bool) and coerced < 0:
+        negative_ok = fields[key].metadata.get("negative_ok", False)  # e.g. sampling_nbest: -1 = the whole lattice
+        if isinstance(coerced, (int, float)) and not isinstance(coerced, bool) and coerced < 0 and not negative_ok:
             raise ConfigError(f"{_at(source, where)}: {value!r} must not be negative")
         kwargs[key] = coerced
     return cls(**kwargs)
