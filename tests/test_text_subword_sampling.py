@@ -101,3 +101,37 @@ def test_sampling_needs_sentencepiece():
     vec = TextVectorizer(split="word").adapt(["a b c"])
     with pytest.raises(VectorseqError, match="subword sampling needs split='sentencepiece'"):
         vec.sample_many(["a b"], SamplingSpec(0.1), seed=0, epoch=0)
+
+
+def _exact_distribution(vec: TextVectorizer, text: str, alpha: float) -> dict[tuple, float]:
+    """P(x)^alpha over every segmentation of ``text`` (SentencePiece's n-best, asked for all of them)."""
+    sp = vec._sp._sp
+    cands = sp.nbest_encode(text, nbest_size=512)  # SentencePiece's limit
+    assert len(cands) < 512, "not every segmentation was enumerated"
+    logp = np.array([alpha * sum(sp.get_score(i) for i in c) for c in cands])
+    p = np.exp(logp - logp.max())
+    return {tuple(c): q for c, q in zip(cands, p / p.sum())}
+
+
+@pytest.mark.parametrize("nbest", [-1, 4])
+def test_unigram_draws_follow_p_to_the_alpha(texts, nbest):
+    vec = TextVectorizer(standardize="none", split="sentencepiece", max_tokens=200,
+                         sentencepiece_model_type="unigram").adapt(texts)
+    text, alpha, n = "Sunday 2041", 0.5, 6000
+    exact = _exact_distribution(vec, text, alpha)
+    if nbest > 0:  # only the n best compete
+        best = dict(sorted(exact.items(), key=lambda kv: -kv[1])[:nbest])
+        exact = {k: v / sum(best.values()) for k, v in best.items()}
+    draws = vec.sample_many([text] * n, SamplingSpec(alpha, nbest), seed=0, epoch=0, keys=range(n))
+    seen = {k: 0 for k in exact}
+    for d in draws:
+        seen[tuple(d)] += 1  # a KeyError would be a segmentation that does not exist
+    tv = 0.5 * sum(abs(seen[k] / n - p) for k, p in exact.items())
+    assert len(exact) > 3 and tv < 0.04, f"total variation {tv:.3f} over {len(exact)} segmentations"
+
+
+def test_a_literal_control_token_in_the_text_is_never_a_control_id(texts):
+    vec = TextVectorizer(standardize="none", split="sentencepiece", max_tokens=200,
+                         sentencepiece_model_type="unigram").adapt(texts + ["a </s> <s> <pad> b"])
+    for ids in vec.sample_many(["a </s> <s> b"] * 20, SamplingSpec(0.5), seed=0, epoch=0):
+        assert not {0, 2, 3} & set(ids)
