@@ -20,10 +20,12 @@ import vectorseq.training.pipeline as pipeline
 import vectorseq.training.validation as validation
 from vectorseq.data.batch_source import SampledSource
 from vectorseq.data.splits import load_splits
+from vectorseq.data.synthetic import builtin_splits
 from vectorseq.errors import ConfigError
 from vectorseq.modelfolder import load_vectorizers
 from vectorseq.training import train
 from vectorseq.translator import Translator
+from vectorseq.vectorizer import TextVectorizer
 
 UNIGRAM = {"split": "sentencepiece", "standardize": "none", "max_tokens": 120, "sentencepiece_model_type": "unigram",
            "sampling_alpha": 0.2, "sampling_nbest": -1}
@@ -151,3 +153,27 @@ def test_two_processes_with_sampling_match_one_process_with_accumulate_two(tmp_p
     for k in a:
         # stated tolerance (as the DDP test without sampling): 6 updates, gradients summed in another order
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+
+
+def test_a_streamed_training_set_is_sampled_too(tmp_path, monkeypatch):
+    splits = builtin_splits(n_train=300, n_val=20, n_test=20, seed=1)
+    files = {}
+    for name, corpus in (("train", splits["train"]), ("valid", splits["val"])):
+        for side in ("src", "tgt"):
+            p = tmp_path / f"{name}.{side}"
+            p.write_text("\n".join(getattr(corpus, side)) + "\n", encoding="utf-8")
+            files.setdefault(name, {})[side] = str(p)
+    sampled = []
+    real = TextVectorizer.sample_many
+
+    def record(self, texts, spec, **kw):
+        sampled.append((len(texts), kw["epoch"]))
+        return real(self, texts, spec, **kw)
+
+    monkeypatch.setattr(TextVectorizer, "sample_many", record)
+    cfg = _cfg(BPE, data={"dataset": "files", "streaming": True, "window": 100, "train": files["train"],
+                          "valid": files["valid"]}, training={"max_steps": 8, "valid_every": 8})
+    result = train(cfg, tmp_path / "m", progress=False, evaluate_test=False, log=quiet)
+    assert result.steps == 8
+    # the windows read so far (streaming is lazy) were sampled on both sides, in epoch 0
+    assert sampled and {e for _, e in sampled} == {0} and sum(n for n, _ in sampled) >= 2 * 100
