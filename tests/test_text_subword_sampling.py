@@ -4,6 +4,7 @@ process -- and decode back to the deterministic text."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 import subprocess
 import sys
 
@@ -135,3 +136,28 @@ def test_a_literal_control_token_in_the_text_is_never_a_control_id(texts):
                          sentencepiece_model_type="unigram").adapt(texts + ["a </s> <s> <pad> b"])
     for ids in vec.sample_many(["a </s> <s> b"] * 20, SamplingSpec(0.5), seed=0, epoch=0):
         assert not {0, 2, 3} & set(ids)
+
+
+def _reference_bpe_dropout(vec: TextVectorizer, word: str, alpha: float, rng: np.random.Generator) -> tuple:
+    """Provilkov et al.'s algorithm as written: every step, every merge candidate is dropped with
+    probability alpha, the best remaining one is applied (the check of the cached, lazy sampler)."""
+    sp = vec._sp._sp
+    ids = {sp.id_to_piece(i): i for i in range(4, sp.get_piece_size())}
+    symbols = list("\u2581" + word)
+    while True:
+        cands = [(sp.get_score(ids[a + b]), -i) for i, (a, b) in enumerate(zip(symbols, symbols[1:]))
+                 if a + b in ids and rng.random() >= alpha]
+        if not cands:
+            return tuple(ids.get(s, 1) for s in symbols)
+        i = -max(cands)[1]
+        symbols[i: i + 2] = [symbols[i] + symbols[i + 1]]
+
+
+def test_bpe_dropout_follows_the_reference_algorithm(texts):
+    vec = TextVectorizer(standardize="none", split="sentencepiece", max_tokens=200).adapt(texts)
+    word, alpha, n = "September", 0.3, 5000
+    rng = np.random.default_rng(0)
+    want = Counter(_reference_bpe_dropout(vec, word, alpha, rng) for _ in range(n))
+    got = Counter(tuple(x) for x in vec.sample_many([word] * n, SamplingSpec(alpha), seed=0, epoch=0, keys=range(n)))
+    tv = 0.5 * sum(abs(got[k] - want[k]) / n for k in set(got) | set(want))
+    assert len(want) > 3 and tv < 0.05, f"total variation {tv:.3f} over {len(want)} segmentations"

@@ -115,6 +115,7 @@ class SubwordSampler:
         self._unk_id = processor.unk_id()
         self._unk_score = min(self._score_of.values(), default=0.0) - UNK_PENALTY
         self._lattices: dict[tuple[str, float], _Lattice] = {}
+        self._bpe_plans: dict[str, tuple[list[int], list[int]]] = {}
 
     def sample(self, lines: list[str], keys: np.ndarray, spec: SamplingSpec, seed: int, epoch: int) -> list[list[int]]:
         """The sampled ids of each line; line ``i``'s sample depends only on ``(seed, epoch, keys[i])``."""
@@ -185,16 +186,63 @@ class SubwordSampler:
 
     # ------------------------------------------------------------------------------------ BPE-dropout
     def _bpe_word(self, word: str, alpha: float, rng: random.Random) -> list[int]:
-        """BPE merges of one word with each candidate merge dropped with probability ``alpha``."""
-        symbols, piece_id, score_of = list(word), self._piece_id, self._score_of
-        while len(symbols) > 1:
-            best, best_score = -1, -math.inf
-            for i in range(len(symbols) - 1):
-                pid = piece_id.get(symbols[i] + symbols[i + 1])
-                # one draw per candidate merge and step; a dropped merge may come back at the next step
-                if pid is not None and score_of[pid] > best_score and rng.random() >= alpha:
-                    best, best_score = i, score_of[pid]
-            if best < 0:
-                break
-            symbols[best: best + 2] = [symbols[best] + symbols[best + 1]]
-        return [piece_id.get(s, self._unk_id) for s in symbols]
+        """BPE merges of one word with each candidate merge dropped with probability ``alpha``.
+
+        While no drop has happened, the word follows its deterministic merges (cached per word type): each
+        step only draws whether that step's best candidate is dropped. At the first drop the merging goes on
+        from that state, drawing candidates best-first until one survives (the best kept candidate is the
+        first kept one in best-first order).
+        """
+        plan = self._bpe_plans.get(word)
+        if plan is None:
+            if len(self._bpe_plans) >= LATTICE_CACHE:
+                self._bpe_plans.clear()
+            plan = self._bpe_plans[word] = self._bpe_plan(word)
+        merges, ids = plan
+        for step in range(len(merges)):
+            if rng.random() < alpha:  # this step's best candidate is dropped: leave the deterministic path
+                symbols, pair = self._replay(word, merges[:step])
+                return self._bpe_merge(symbols, pair, alpha, rng, best_dropped=True)
+        return list(ids)
+
+    def _bpe_plan(self, word: str) -> tuple[list[int], list[int]]:
+        """The deterministic merges of ``word`` (positions, in order) and its ids."""
+        symbols, pair = self._replay(word, [])
+        merges: list[int] = []
+        while (chosen := self._best(pair, 0.0, None, False)) is not None:
+            merges.append(chosen)
+            self._merge_at(symbols, pair, chosen)
+        return merges, [self._piece_id.get(s, self._unk_id) for s in symbols]
+
+    def _replay(self, word: str, merges: list[int]) -> tuple[list[str], list[int | None]]:
+        """The symbols of ``word`` and the piece of each adjacent pair after ``merges``."""
+        symbols = list(word)
+        pair = [self._piece_id.get(a + b) for a, b in zip(symbols, symbols[1:])]
+        for chosen in merges:
+            self._merge_at(symbols, pair, chosen)
+        return symbols, pair
+
+    def _merge_at(self, symbols: list[str], pair: list[int | None], chosen: int) -> None:
+        symbols[chosen: chosen + 2] = [symbols[chosen] + symbols[chosen + 1]]
+        del pair[chosen]  # only the pairs around the merge change
+        if chosen > 0:
+            pair[chosen - 1] = self._piece_id.get(symbols[chosen - 1] + symbols[chosen])
+        if chosen < len(symbols) - 1:
+            pair[chosen] = self._piece_id.get(symbols[chosen] + symbols[chosen + 1])
+
+    def _best(self, pair: list[int | None], alpha: float, rng: random.Random | None, best_dropped: bool) -> int | None:
+        """The position of the best candidate that survives dropout (ties: the leftmost, as BPE), or None."""
+        order = sorted((-self._score_of[pid], i) for i, pid in enumerate(pair) if pid is not None)
+        if best_dropped:
+            order = order[1:]
+        if rng is None:
+            return order[0][1] if order else None
+        return next((i for _, i in order if rng.random() >= alpha), None)
+
+    def _bpe_merge(self, symbols: list[str], pair: list[int | None], alpha: float, rng: random.Random,
+                   best_dropped: bool) -> list[int]:
+        """Merge with dropout from the given state until a step keeps no candidate."""
+        while (chosen := self._best(pair, alpha, rng, best_dropped)) is not None:
+            self._merge_at(symbols, pair, chosen)
+            best_dropped = False
+        return [self._piece_id.get(s, self._unk_id) for s in symbols]
