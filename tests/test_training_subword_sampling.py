@@ -82,12 +82,14 @@ def _weights(d: Path) -> dict[str, torch.Tensor]:
 
 
 def test_resume_stays_bitwise_identical_with_sampling_on(tmp_path):
-    over = {"training": {"max_steps": 16, "valid_every": 8}}  # the resumed half crosses into epoch 1
+    # large batches: a few updates an epoch, so both halves span several epochs (several samples)
+    over = {"training": {"max_steps": 16, "valid_every": 8, "batch_tokens": 3000}}
     full = train(_cfg(UNIGRAM, **over), tmp_path / "full", progress=False, evaluate_test=False, log=quiet)
     part = tmp_path / "part"
-    train(_cfg(UNIGRAM, training={"max_steps": 8, "valid_every": 8}), part, progress=False, evaluate_test=False,
-          log=quiet)
+    train(_cfg(UNIGRAM, training={"max_steps": 8, "valid_every": 8, "batch_tokens": 3000}), part, progress=False,
+          evaluate_test=False, log=quiet)
     resumed = train(_cfg(UNIGRAM, **over), part, progress=False, evaluate_test=False, log=quiet)
+    assert full.epochs >= 2 and resumed.epochs == full.epochs
     key = [(h["step"], h["train_loss"], h["valid_loss"]) for h in full.history]
     assert key == [(h["step"], h["train_loss"], h["valid_loss"]) for h in resumed.history]
     wf, wr = _weights(tmp_path / "full"), _weights(part)
