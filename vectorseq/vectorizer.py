@@ -14,6 +14,7 @@ This module is the public face; the work is done by the parts in :mod:`vectorseq
 :mod:`~vectorseq.text.split`               ``text -> tokens`` (whitespace, word regex, characters), n-grams, join
 :mod:`~vectorseq.text.vocabulary`          ``tokens -> ids``: the special ids, counting, lookup, the idf formula
 :mod:`~vectorseq.text.sentencepiece_backend` ``split="sentencepiece"``: training, encode / decode, model bytes
+:mod:`~vectorseq.text.subword_sampling`    reproducible subword regularization (unigram sampling, BPE-dropout)
 :mod:`~vectorseq.text.output_modes`        ``one_hot``, ``multi_hot``, ``count``, ``tf_idf``
 :mod:`~vectorseq.text.batch`               padding into ``[B, T]`` arrays and :class:`EncodedBatch`
 :mod:`~vectorseq.text.persistence`         ``vectorizer.json`` + ``sentencepiece.model``
@@ -54,6 +55,13 @@ string), with ``s = standardize(x)``:
   occurs in the training corpus.
 
 The tests check each of these on random Unicode text (hypothesis).
+
+Subword regularization
+----------------------
+``sample_many(texts, SamplingSpec(alpha, nbest), seed=, epoch=, keys=)`` draws a random segmentation of each
+text (unigram sampling over the whole lattice or the n best, or BPE-dropout), a pure function of ``(seed,
+epoch, key)``; training calls it once per epoch (``vectorizer.<side>.sampling_alpha``). ``encode`` and
+everything else stay deterministic: validation and translation never sample.
 
 Output modes (``output_mode=``, used by :meth:`TextVectorizer.transform`)
 -------------------------------------------------------------------------

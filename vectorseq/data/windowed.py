@@ -90,6 +90,9 @@ class StreamingBatches:
             :func:`~vectorseq.data.parallel.read_parallel`; ``on_error`` defaults to ``"skip"`` here
             (a long stream should not stop at one bad line). Skipped pairs are counted by reason in
             ``stats["skipped"]`` (this shard's lines only). Different line counts always raise.
+        sampling: ``(source, target)`` :class:`~vectorseq.text.subword_sampling.SamplingSpec` or None each:
+            subword regularization of that side, each pair's draw depending only on ``(seed, epoch, line)``
+            (the 1-based line number), so it does not depend on the shard.
 
     Attributes:
         stats: counters of the current (or last) iteration: ``lines`` (this shard's lines read),
