@@ -135,8 +135,9 @@ class VectorizerSideConfig:
         "segmentation."
     )
     sampling_nbest: int = _f(
-        -1, "unigram sampling: draw from the n best segmentations (-1 = the whole lattice, approximated by the "
-        "64 best). Must stay -1 for bpe (BPE-dropout has no n-best list).", negative_ok=True
+        -1, "unigram sampling: -1 = sample from the whole lattice (forward-filtering backward-sampling), n = from "
+        "the n best segmentations (at most 512; slower). Must stay -1 for bpe (BPE-dropout has no n-best list).",
+        negative_ok=True
     )
 
     def sampling(self) -> SamplingSpec | None:
