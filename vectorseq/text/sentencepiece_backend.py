@@ -56,6 +56,7 @@ class SentencePieceModel:
         self.proto = proto
         #: The vocabulary: the pieces in id order.
         self.pieces = pieces
+        self._sampler: SubwordSampler | None = None  # built on the first sample(): training-time only
 
     def encode(self, lines: list[str]) -> list[list[int]]:
         """The ids of each line, in one C++ call."""
@@ -65,7 +66,7 @@ class SentencePieceModel:
                model_type: str) -> list[list[int]]:
         """Sampled ids of each line (subword regularization); see :mod:`~vectorseq.text.subword_sampling`.
         ``model_type`` is the vectorizer's ``sentencepiece_model_type`` (the model was trained with it)."""
-        if getattr(self, "_sampler", None) is None:  # built on first use: training-time only
+        if self._sampler is None:
             self._sampler = SubwordSampler(self._sp, self.pieces, model_type)
         return self._sampler.sample(lines, keys, spec, seed, epoch)
 
