@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from vectorseq.data.batch_source import InMemorySource, StreamingSource, fixed_batches
+from vectorseq.data.batch_source import InMemorySource, SampledSource, StreamingSource, fixed_batches
+from vectorseq.data.batching import make_batches
 from vectorseq.errors import VectorseqError
+from vectorseq.text.subword_sampling import SamplingSpec
 from vectorseq.vectorizer import TextVectorizer
 
 BUDGET = 60
@@ -115,3 +117,36 @@ def test_streaming_ranks_stop_together_and_too_little_data_raises(stream_files):
     with pytest.raises(VectorseqError, match="too little training data for 1 process"):
         _updates(StreamingSource({**stream_files, "batch_tokens": 10_000}), accumulate=50)
     assert torch.is_tensor(next(iter(source.updates(0, 0, 0, 1, 1)))[0].src)
+
+
+# ------------------------------------------------------------------------------------- subword sampling
+def test_sampled_source_cuts_each_epoch_from_its_sampled_ids_the_same_on_every_rank():
+    texts = [" ".join(["transformers translate sentences"] * (1 + i % 4)) + f" n{i}" for i in range(120)]
+    vec = TextVectorizer(standardize="none", split="sentencepiece", max_tokens=60).adapt(texts)
+    ids = [np.asarray(x, dtype=np.int64) for x in vec.encode_many(texts)]
+
+    def source():
+        return SampledSource(ids, ids, BUDGET * 4, seed=1, texts=(texts, texts), vecs=(vec, vec),
+                             specs=(SamplingSpec(0.3), None))
+
+    a = source()
+    src0, tgt0 = a.epoch_ids(0)
+    assert tgt0 is ids and [x.tolist() for x in src0] != [x.tolist() for x in ids]  # only the sampled side changes
+    # batch lengths follow the sampled ids; rank slices of 2 processes are the 1-process batches, in order
+    one = _updates(source(), epoch=2, accumulate=2)
+    two = [_updates(source(), epoch=2, rank=r, world=2) for r in range(2)]
+    assert [[g0[0], g1[0]] for g0, g1 in zip(*two)] == one
+    assert _updates(a, epoch=2) != _updates(a, epoch=3)
+
+
+def test_sampled_source_buckets_by_the_sampled_lengths():
+    texts = [" ".join(["subword regularization samples pieces"] * (1 + i % 5)) + f" n{i}" for i in range(150)]
+    vec = TextVectorizer(standardize="none", split="sentencepiece", max_tokens=60).adapt(texts)
+    ids = [np.asarray(x, dtype=np.int64) for x in vec.encode_many(texts)]
+    s = SampledSource(ids, ids, BUDGET * 4, seed=1, texts=(texts, texts), vecs=(vec, vec),
+                      specs=(SamplingSpec(0.4), SamplingSpec(0.4)))
+    src, tgt = s.epoch_ids(1)
+    lens = (np.array([len(x) + 1 for x in src]), np.array([len(x) + 1 for x in tgt]))
+    got = [b.tolist() for b in s.epoch_batches(1)]
+    assert got == [b.tolist() for b in make_batches(*lens, BUDGET * 4, seed=1, epoch=1)]
+    assert got != [b.tolist() for b in make_batches(s.src_lens, s.tgt_lens, BUDGET * 4, seed=1, epoch=1)]

@@ -29,6 +29,8 @@ from vectorseq.data.pairs import count_lines
 from vectorseq.data.parallel import read_parallel, read_tsv
 from vectorseq.data.windowed import StreamingBatches
 from vectorseq.errors import ConfigError, DataError
+from vectorseq.text.subword_sampling import SamplingSpec
+from vectorseq.vectorizer import TextVectorizer
 
 
 # ========================================================================================================
@@ -203,3 +205,34 @@ def test_bad_arguments_are_config_errors(files, vec, tmp_path):
         StreamingBatches(files[0], files[1], vec, vec, 200, on_error="ignore")
     with pytest.raises(DataError, match="file not found"):
         StreamingBatches(tmp_path / "missing.txt", files[1], vec, vec, 200)
+
+
+# ------------------------------------------------------------------------------------- subword sampling
+@pytest.fixture(scope="module")
+def sp_vec() -> TextVectorizer:
+    src, tgt = make_corpus()
+    return TextVectorizer(standardize=None, split="sentencepiece", max_tokens=60,
+                          sentencepiece_model_type="unigram").adapt(src + tgt)
+
+
+def _src_rows(batches) -> list[tuple[int, ...]]:
+    """Each row's source ids without padding and EOS."""
+    return [tuple(r[r != 0].tolist()[:-1]) for b in batches for r in b.src]
+
+
+def test_streaming_samples_each_line_anew_each_epoch_keyed_by_its_line(files, sp_vec):
+    spec = SamplingSpec(0.5)
+    s = StreamingBatches(files[0], files[1], sp_vec, sp_vec, 200, seed=3, window=64, sampling=(spec, spec))
+    e0 = list(s)
+    assert [tuple(b.src.flatten().tolist()) for b in list(s)] == [tuple(b.src.flatten().tolist()) for b in e0]
+    s.set_epoch(1)
+    rows0, rows1 = Counter(_src_rows(e0)), Counter(_src_rows(list(s)))
+    assert rows0 != rows1  # a new segmentation each epoch
+    # every row is the sample of its line, whatever the shard: (seed, epoch, line) decides it
+    lines = [(line, text) for line, text, _ in s.pairs()]
+    expected = sp_vec.sample_many([t for _, t in lines], spec, seed=3, epoch=1, keys=[n for n, _ in lines])
+    assert rows1 == Counter(tuple(x) for x in expected)
+    assert expected != sp_vec.encode_many([t for _, t in lines])  # it does sample
+    halves = [StreamingBatches(files[0], files[1], sp_vec, sp_vec, 200, seed=3, epoch=1, window=64,
+                               sampling=(spec, spec), rank=r, world=2) for r in range(2)]
+    assert sum((Counter(_src_rows(list(h))) for h in halves), Counter()) == rows1

@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "TextVectorizer": "vectorseq.vectorizer",
+    "SamplingSpec": "vectorseq.vectorizer",
     "VectorseqError": "vectorseq.errors",
     "Translator": "vectorseq.translator",
     "train": "vectorseq.training",

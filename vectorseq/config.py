@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import ConfigError, did_you_mean
+from .errors import ConfigError, VectorseqError, did_you_mean
 from .text.options import STANDARDIZE_OPTIONS, TRANSLATION_DEFAULTS
+from .text.subword_sampling import SamplingSpec
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
@@ -94,6 +95,22 @@ class DataConfig:
 
 
 # ------------------------------------------------------------------------------------------ vectorizer
+def _check_sampling(vs: Any, side: str) -> None:
+    """Subword sampling needs SentencePiece and values in its model type's range (one-line ConfigError)."""
+    spec = vs.sampling()
+    if spec is None:
+        if vs.sampling_nbest != -1:
+            raise ConfigError(f"vectorizer.{side}.sampling_nbest is set but sampling_alpha is null (sampling is off)")
+        return
+    if vs.split != "sentencepiece":
+        raise ConfigError(f"vectorizer.{side}.sampling_alpha needs split: sentencepiece (got {vs.split!r}); "
+                          "subword sampling re-segments words into SentencePiece pieces")
+    try:
+        spec.check(vs.sentencepiece_model_type, where=f"vectorizer.{side}.sampling")
+    except VectorseqError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 _V = TRANSLATION_DEFAULTS  # the vectorizer's defaults live in vectorseq/text/options.py, with their reasons
 
 
@@ -111,6 +128,22 @@ class VectorizerSideConfig:
     max_tokens: int | None = _f(_V["max_tokens"], "Vocabulary size including the 4 specials (required for sentencepiece).")
     min_freq: int = _f(_V["min_freq"], "Word/character split: drop tokens seen fewer times than this.")
     sentencepiece_model_type: Literal["bpe", "unigram"] = _f(_V["sentencepiece_model_type"], "SentencePiece algorithm.")
+    sampling_alpha: float | None = _f(
+        None, "Subword regularization of training batches (split: sentencepiece; null = off): each epoch draws a new "
+        "segmentation of every training sentence, seeded by (training.seed, epoch, sentence). unigram: sampling "
+        "smoothing exponent alpha > 0 (Kudo 2018; 0.1 is usual); bpe: BPE-dropout drop probability in (0, 1) "
+        "(Provilkov et al. 2020; 0.1 was best). Validation, test and translation always use the deterministic "
+        "segmentation."
+    )
+    sampling_nbest: int = _f(
+        -1, "unigram sampling: -1 = sample from the whole lattice (forward-filtering backward-sampling), n = from "
+        "the n best segmentations (at most 512; slower). Must stay -1 for bpe (BPE-dropout has no n-best list).",
+        negative_ok=True
+    )
+
+    def sampling(self) -> SamplingSpec | None:
+        """The side's subword sampling, or None when off."""
+        return None if self.sampling_alpha is None else SamplingSpec(self.sampling_alpha, self.sampling_nbest)
 
 
 #: Keys that model folders written by older versions hold but that no longer exist; loading drops them.
@@ -319,6 +352,7 @@ class Config:
                 raise ConfigError(f"vectorizer.{side}.max_tokens is required with split: sentencepiece")
             if vs.split == "byte" and vs.min_freq != 1:
                 raise ConfigError(f"vectorizer.{side}.min_freq does not apply to split: byte (no byte is dropped); use 1")
+            _check_sampling(vs, "src" if v.shared else side)
         if self.embeddings.src.input == "char_ngrams":
             check_char_ngrams(self.embeddings.src, v.src.split)
         _check_gbst(self)
@@ -455,7 +489,8 @@ def build_dataclass(cls: type, raw: Any, path: str = "", source: str = "") -> An
         if not ok:
             expected = fields[key].metadata.get("expected") or _describe(ann)
             raise ConfigError(f"{_at(source, where)}: {value!r} is not valid; expected {expected}")
-        if isinstance(coerced, (int, float)) and not isinstance(coerced, bool) and coerced < 0:
+        negative_ok = fields[key].metadata.get("negative_ok", False)  # e.g. sampling_nbest: -1 = the whole lattice
+        if isinstance(coerced, (int, float)) and not isinstance(coerced, bool) and coerced < 0 and not negative_ok:
             raise ConfigError(f"{_at(source, where)}: {value!r} must not be negative")
         kwargs[key] = coerced
     return cls(**kwargs)

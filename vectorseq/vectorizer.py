@@ -14,6 +14,7 @@ This module is the public face; the work is done by the parts in :mod:`vectorseq
 :mod:`~vectorseq.text.split`               ``text -> tokens`` (whitespace, word regex, characters), n-grams, join
 :mod:`~vectorseq.text.vocabulary`          ``tokens -> ids``: the special ids, counting, lookup, the idf formula
 :mod:`~vectorseq.text.sentencepiece_backend` ``split="sentencepiece"``: training, encode / decode, model bytes
+:mod:`~vectorseq.text.subword_sampling`    reproducible subword regularization (unigram sampling, BPE-dropout)
 :mod:`~vectorseq.text.output_modes`        ``one_hot``, ``multi_hot``, ``count``, ``tf_idf``
 :mod:`~vectorseq.text.batch`               padding into ``[B, T]`` arrays and :class:`EncodedBatch`
 :mod:`~vectorseq.text.persistence`         ``vectorizer.json`` + ``sentencepiece.model``
@@ -58,6 +59,13 @@ string), with ``s = standardize(x)``:
 
 The tests check each of these on random Unicode text (hypothesis).
 
+Subword regularization
+----------------------
+``sample_many(texts, SamplingSpec(alpha, nbest), seed=, epoch=, keys=)`` draws a random segmentation of each
+text (unigram sampling over the whole lattice or the n best, or BPE-dropout), a pure function of ``(seed,
+epoch, key)``; training calls it once per epoch (``vectorizer.<side>.sampling_alpha``). ``encode`` and
+everything else stay deterministic: validation and translation never sample.
+
 Output modes (``output_mode=``, used by :meth:`TextVectorizer.transform`)
 -------------------------------------------------------------------------
 ``"int"`` gives numpy ``int64`` ``[B, T]``, padded with 0; ``T = output_sequence_length`` or the longest
@@ -94,6 +102,7 @@ from .text.options import (
     positive_int,
 )
 from .text.sentencepiece_backend import SentencePieceModel
+from .text.subword_sampling import SamplingSpec
 from .text.split import get_splitter, join_tokens, make_ngrams
 from .text.standardize import get_standardizer
 from .text.vocabulary import (
@@ -134,6 +143,7 @@ __all__ = [
     "SENTENCEPIECE_MODEL_TYPES",
     "ONE_HOT_MAX_BYTES",
     "EncodedBatch",
+    "SamplingSpec",
     "TextVectorizer",
 ]
 
@@ -397,6 +407,26 @@ class TextVectorizer:
             post = [EOS_ID] if add_eos else []
             out = [pre + ids + post for ids in out]
         return out
+
+    def sample_many(self, texts: Sequence[str], spec: SamplingSpec, *, seed: int, epoch: int,
+                    keys: Sequence[int] | np.ndarray | None = None) -> list[list[int]]:
+        """Subword regularization: a random segmentation of each text (SentencePiece only; for training).
+
+        Text ``i``'s ids depend only on ``(seed, epoch, keys[i])`` (``keys`` defaults to ``0..n-1``: give each
+        sentence's index in the corpus, or its line), so any process computes the same sample of any sentence.
+        ``spec``: unigram sampling with ``alpha`` and ``nbest``, or BPE-dropout with drop probability
+        ``alpha`` (see :mod:`vectorseq.text.subword_sampling`). Decoding a sample gives the same text as
+        decoding :meth:`encode_many`'s ids. No specials are added.
+        """
+        self._require_vocab("sample_many")
+        if self._sp is None:
+            raise VectorseqError(f"subword sampling needs split='sentencepiece', got split={self.split_name!r}")
+        spec.check(self.sentencepiece_model_type)
+        texts = list(iter_texts(texts, "sample_many"))
+        keys = np.arange(len(texts)) if keys is None else np.asarray(keys, dtype=np.int64)
+        if len(keys) != len(texts):
+            raise VectorseqError(f"sample_many() got {len(texts)} texts but {len(keys)} keys")
+        return self._sp.sample([self._sp_line(t) for t in texts], keys, spec, seed, epoch, self.sentencepiece_model_type)
 
     def encode_batch(
         self,

@@ -54,6 +54,11 @@ LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
              "translation loss, downsampled 2x; the target keeps the base's words (compare with bytes and learned_word)",
              {"vectorizer": {"src": {"split": "byte", "max_tokens": None}},
               "embeddings": {"src": {"input": "gbst", "gbst_max_block": 4, "gbst_downsample": 2}}}),
+    "subword_sampling": ("unigram subword regularization (alpha 0.1, whole lattice), 8k shared, new each epoch",
+                         merge(_SHARED_SUBWORDS, {"vectorizer": {"src": {
+                             "sentencepiece_model_type": "unigram", "sampling_alpha": 0.1, "sampling_nbest": -1}}})),
+    "bpe_dropout": ("BPE-dropout (p 0.1) over 8k shared BPE subwords, new each epoch",
+                    merge(_SHARED_SUBWORDS, {"vectorizer": {"src": {"sampling_alpha": 0.1}}})),
 }
 
 

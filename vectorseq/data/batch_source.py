@@ -24,11 +24,11 @@ update. :func:`fixed_batches` gives the unshuffled batches of a held-out set (va
 
 Where the next features plug in
 -------------------------------
-- **Subword sampling** (re-encoding each sentence differently every epoch): a source that keeps the raw
-  text and, in ``updates``, encodes each sentence with a sampling seed derived from ``(seed, epoch,
-  sentence index)`` before batching -- deterministic per epoch, so resume and DDP slices stay exact.
-  ``InMemorySource`` already separates "ids of this epoch" from "batches of this epoch"; such a source
-  overrides the first.
+- **Subword sampling** (:class:`SampledSource`, ``vectorizer.<side>.sampling_alpha``): keeps the raw
+  training text and, per epoch, segments every sentence anew with a draw that depends only on ``(seed,
+  epoch, sentence index)``; the epoch's batches are then cut from the *sampled* lengths. Every rank
+  encodes the whole epoch the same way (nothing is exchanged), so all ranks cut the same batch list, and a
+  resumed run re-derives the epoch exactly. It overrides :meth:`InMemorySource.epoch_ids` only.
 - **Multilingual temperature sampling** (mixing translation directions): a source that holds one source
   per direction and, per epoch, draws the order of directions from probabilities ``p_i ~ n_i^(1/T)`` with a
   generator seeded by ``(seed, epoch)``, yielding the chosen direction's updates; the loop stays unchanged.
@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from ..errors import VectorseqError
+from ..text.subword_sampling import TARGET_SEED_OFFSET
 from .batching import Batch, collate, make_batches
 from .streaming import StreamingDataset, lockstep
 
@@ -75,18 +76,63 @@ class InMemorySource(BatchSource):
         self.tgt_lens = np.array([len(t) + 1 for t in tgt_ids])
         self.description = f"{len(src_ids):,}"
 
+    def epoch_ids(self, epoch: int) -> tuple[Sequence[np.ndarray], Sequence[np.ndarray]]:
+        """The source and target ids of ``epoch`` (the same every epoch here; sampled in :class:`SampledSource`)."""
+        return self.src_ids, self.tgt_ids
+
     def epoch_batches(self, epoch: int) -> list[np.ndarray]:
         """Every batch of ``epoch`` (index arrays), the same list on every process."""
-        return make_batches(self.src_lens, self.tgt_lens, self.batch_tokens, seed=self.seed, epoch=epoch)
+        src_ids, tgt_ids = self.epoch_ids(epoch)
+        if src_ids is self.src_ids and tgt_ids is self.tgt_ids:
+            src_lens, tgt_lens = self.src_lens, self.tgt_lens
+        else:  # length bucketing uses this epoch's (sampled) lengths
+            src_lens, tgt_lens = _lengths(src_ids), _lengths(tgt_ids)
+        return make_batches(src_lens, tgt_lens, self.batch_tokens, seed=self.seed, epoch=epoch)
 
     def updates(self, epoch: int, start: int, rank: int, world: int, accumulate: int) -> Iterator[list[Batch]]:
         batches = self.epoch_batches(epoch)
+        src_ids, tgt_ids = self.epoch_ids(epoch)
         n_updates = len(batches) // (world * accumulate)
         if n_updates == 0:
             raise too_little_data(world, accumulate, self.batch_tokens)
         mine = batches[rank::world]
         for u in range(start, n_updates):
-            yield [collate(self.src_ids, self.tgt_ids, index) for index in mine[u * accumulate: (u + 1) * accumulate]]
+            yield [collate(src_ids, tgt_ids, index) for index in mine[u * accumulate: (u + 1) * accumulate]]
+
+
+def _lengths(ids: Sequence[np.ndarray]) -> np.ndarray:
+    """Lengths with the EOS (source) / BOS (target) each side gets in a batch."""
+    return np.fromiter((len(s) + 1 for s in ids), dtype=np.int64, count=len(ids))
+
+
+class SampledSource(InMemorySource):
+    """:class:`InMemorySource` whose training sentences are re-segmented every epoch (subword sampling).
+
+    ``texts`` are the raw (source, target) training texts; ``vecs`` the two vectorizers; ``specs`` each
+    side's :class:`~vectorseq.text.subword_sampling.SamplingSpec` or None (that side keeps ``*_ids``, the
+    deterministic encoding). Sentence ``i``'s sample of epoch ``e`` depends only on ``(seed, e, i)``.
+    """
+
+    def __init__(self, src_ids: Sequence[np.ndarray], tgt_ids: Sequence[np.ndarray], batch_tokens: int, seed: int,
+                 *, texts: tuple[Sequence[str], Sequence[str]], vecs: tuple[Any, Any], specs: tuple[Any, Any]):
+        super().__init__(src_ids, tgt_ids, batch_tokens, seed)
+        self.texts, self.vecs, self.specs = texts, vecs, specs
+        self._cached: tuple[int, tuple[Sequence[np.ndarray], Sequence[np.ndarray]]] | None = None
+        sides = [name for name, spec in zip(("source", "target"), specs) if spec is not None]
+        self.description += f" (subword sampling on the {' and '.join(sides)} side)"
+
+    def epoch_ids(self, epoch: int) -> tuple[Sequence[np.ndarray], Sequence[np.ndarray]]:
+        if self._cached is None or self._cached[0] != epoch:  # one encoding per epoch, kept for its updates
+            self._cached = (epoch, (self._side(0, epoch), self._side(1, epoch)))
+        return self._cached[1]
+
+    def _side(self, side: int, epoch: int) -> Sequence[np.ndarray]:
+        spec = self.specs[side]
+        if spec is None:
+            return (self.src_ids, self.tgt_ids)[side]
+        seed = self.seed + side * TARGET_SEED_OFFSET
+        ids = self.vecs[side].sample_many(self.texts[side], spec, seed=seed, epoch=epoch)
+        return [np.asarray(x, dtype=np.int64) for x in ids]
 
 
 class StreamingSource(BatchSource):

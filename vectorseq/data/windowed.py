@@ -16,6 +16,9 @@ holds at most ``window`` sentence pairs at a time:
    disjoint, together cover every valid pair exactly once per epoch, and each bad line is counted (or
    raised) by exactly one shard. Encoding, the costly part, is split between the shards; reading is not;
 3. **encode** -- the shard's pairs with the vectorizers, in chunks of up to 1,024 pairs (``encode_many``);
+   with ``sampling`` (subword regularization), a side's chunk is segmented at random instead
+   (``sample_many``), each pair's draw depending only on ``(seed, epoch, line)``, so the window's lengths
+   and batches follow the sampled segmentation;
 4. **window** -- collect ``window`` encoded pairs, then cut them into batches with
    :func:`~vectorseq.data.batching.make_batches` -- the very same rule as the in-memory path (shuffle,
    sort by length, cut where ``sentences x longest side`` would exceed ``batch_tokens``, shuffle the batch
@@ -51,6 +54,7 @@ from vectorseq.data.lines import PathLike
 from vectorseq.data.options import check_int
 from vectorseq.data.pairs import PairReader
 from vectorseq.errors import ConfigError, VectorseqError
+from vectorseq.text.subword_sampling import TARGET_SEED_OFFSET
 
 __all__ = ["StreamingBatches", "DEFAULT_WINDOW", "ENCODE_CHUNK"]
 
@@ -86,6 +90,9 @@ class StreamingBatches:
             :func:`~vectorseq.data.parallel.read_parallel`; ``on_error`` defaults to ``"skip"`` here
             (a long stream should not stop at one bad line). Skipped pairs are counted by reason in
             ``stats["skipped"]`` (this shard's lines only). Different line counts always raise.
+        sampling: ``(source, target)`` :class:`~vectorseq.text.subword_sampling.SamplingSpec` or None each:
+            subword regularization of that side, each pair's draw depending only on ``(seed, epoch, line)``
+            (the 1-based line number), so it does not depend on the shard.
 
     Attributes:
         stats: counters of the current (or last) iteration: ``lines`` (this shard's lines read),
@@ -119,6 +126,7 @@ class StreamingBatches:
         max_length_ratio: float | None = None,
         min_length: int = 1,
         on_error: str = "skip",
+        sampling: tuple[Any, Any] = (None, None),
     ) -> None:
         self._reader = PairReader(src_path, tgt_path, tsv=tsv, src_column=src_column, tgt_column=tgt_column,
                                   n_columns=n_columns, skip_header=skip_header, max_length=max_length,
@@ -142,6 +150,7 @@ class StreamingBatches:
         self.seed = int(seed)
         self.epoch = check_int("epoch", epoch, 0)
         self.src_vectorizer, self.tgt_vectorizer = src_vectorizer, tgt_vectorizer
+        self.sampling = tuple(sampling)  # each side's SamplingSpec or None (see vectorseq.text.subword_sampling)
         self.stats: dict[str, Any] = self._new_stats()
 
     @property
@@ -200,17 +209,20 @@ class StreamingBatches:
         tgt_ids: list[list[int]] = []
         src_text: list[str] = []
         tgt_text: list[str] = []
+        lines: list[int] = []
 
         def encode_pending() -> None:
             if src_text:
-                src_ids.extend(self.src_vectorizer.encode_many(src_text))
-                tgt_ids.extend(self.tgt_vectorizer.encode_many(tgt_text))
+                src_ids.extend(self._encode(0, src_text, lines))
+                tgt_ids.extend(self._encode(1, tgt_text, lines))
                 src_text.clear()
                 tgt_text.clear()
+                lines.clear()
 
-        for _line, s, t in self.pairs():
+        for line, s, t in self.pairs():
             src_text.append(s)
             tgt_text.append(t)
+            lines.append(line)
             stats["pairs"] += 1
             held = len(src_ids) + len(src_text)
             stats["held"] = held
@@ -226,6 +238,14 @@ class StreamingBatches:
         if src_ids:
             yield from self._window_batches(src_ids, tgt_ids, rng)
         stats["held"] = 0
+
+    def _encode(self, side: int, texts: list[str], lines: list[int]) -> list[list[int]]:
+        """One side's ids of a chunk: deterministic, or sampled with keys = the pairs' line numbers."""
+        vec, spec = (self.src_vectorizer, self.tgt_vectorizer)[side], self.sampling[side]
+        if spec is None:
+            return vec.encode_many(texts)
+        seed = self.seed + side * TARGET_SEED_OFFSET  # as in memory: source and target draw different numbers
+        return vec.sample_many(texts, spec, seed=seed, epoch=self.epoch, keys=lines)
 
     def _window_batches(self, src_ids: list[list[int]], tgt_ids: list[list[int]],
                         rng: np.random.Generator) -> Iterator[Batch]:

@@ -26,6 +26,7 @@ import numpy as np
 import sentencepiece as spm
 
 from ..errors import VectorseqError
+from .subword_sampling import SamplingSpec, SubwordSampler
 from .vocabulary import (
     BOS_ID,
     BOS_TOKEN,
@@ -55,10 +56,19 @@ class SentencePieceModel:
         self.proto = proto
         #: The vocabulary: the pieces in id order.
         self.pieces = pieces
+        self._sampler: SubwordSampler | None = None  # built on the first sample(): training-time only
 
     def encode(self, lines: list[str]) -> list[list[int]]:
         """The ids of each line, in one C++ call."""
         return self._sp.encode(lines)
+
+    def sample(self, lines: list[str], keys: np.ndarray, spec: SamplingSpec, seed: int, epoch: int,
+               model_type: str) -> list[list[int]]:
+        """Sampled ids of each line (subword regularization); see :mod:`~vectorseq.text.subword_sampling`.
+        ``model_type`` is the vectorizer's ``sentencepiece_model_type`` (the model was trained with it)."""
+        if self._sampler is None:
+            self._sampler = SubwordSampler(self._sp, self.pieces, model_type)
+        return self._sampler.sample(lines, keys, spec, seed, epoch)
 
     def encode_pieces(self, line: str) -> list[str]:
         """The pieces of one line."""

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..config import Config, load_config
-from ..data.batch_source import BatchSource, InMemorySource, StreamingSource
+from ..data.batch_source import BatchSource, InMemorySource, SampledSource, StreamingSource
 from ..data.splits import load_split, load_splits
 from ..data.streaming import sample_pairs
 from ..embeddings.factory import prepare_pretrained
@@ -180,15 +180,26 @@ def fit_input_layers(run: Run, model: torch.nn.Module, vecs: tuple[TextVectorize
 
 
 # ------------------------------------------------------------------------------------------ batch source
+def sampling_specs(cfg: Config) -> tuple[Any, Any]:
+    """Each side's subword sampling (None = off); a shared vectorizer uses the source side's settings."""
+    v = cfg.vectorizer
+    return v.src.sampling(), (v.src if v.shared else v.tgt).sampling()
+
+
 def build_batch_source(run: Run, data: TrainingData, vecs: tuple[TextVectorizer, TextVectorizer],
                        train_ids: Ids) -> BatchSource:
     """The training batches: the encoded training set in memory, or the training files streamed."""
     cfg, tc = run.cfg, run.cfg.training
+    specs = sampling_specs(cfg)
     if not cfg.data.streaming:
-        return InMemorySource(*train_ids, tc.batch_tokens, tc.seed)
+        if specs == (None, None):
+            return InMemorySource(*train_ids, tc.batch_tokens, tc.seed)
+        corpus = data.splits["train"]
+        return SampledSource(*train_ids, tc.batch_tokens, tc.seed, texts=(corpus.src, corpus.tgt), vecs=vecs,
+                             specs=specs)
     described = data.train.source if data.train is not None else "the training files"
     data.train = None  # the sample has served its purpose: free it
     args = dict(**_stream_files(cfg), src_vectorizer=vecs[0], tgt_vectorizer=vecs[1], batch_tokens=tc.batch_tokens,
-                seed=tc.seed, window=cfg.data.window, **_stream_filters(cfg))
+                seed=tc.seed, window=cfg.data.window, sampling=specs, **_stream_filters(cfg))
     return StreamingSource(args, num_workers=cfg.data.num_workers, pin_memory=run.device.type == "cuda",
                            any_exhausted=run.dist.any_rank, description=f"streaming {described}:")
