@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..modelfolder import load_weights, save_weights
+from ..modelfolder import WEIGHTS_FILE, load_weights, save_weights
 
 
 def _rng_state() -> tuple[dict, dict[str, torch.Tensor]]:
@@ -98,7 +98,7 @@ def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_weights(model, tmp / "model.safetensors")
+    save_weights(model, tmp / WEIGHTS_FILE)
     opt = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     state_meta: dict[str, dict[str, Any]] = {}
@@ -127,7 +127,7 @@ def load_training_state(directory: str | Path, model: torch.nn.Module, optimizer
                         device: str | torch.device = "cpu") -> dict[str, Any]:
     """Restore weights, optimizer and RNG states; return the saved ``meta``."""
     directory = Path(directory)
-    load_weights(model, directory / "model.safetensors", device)
+    load_weights(model, directory / WEIGHTS_FILE, device)
     info = json.loads((directory / "state.json").read_text())
     tensors = load_file(str(directory / "state.safetensors"))
     state: dict[int, dict[str, Any]] = {}
