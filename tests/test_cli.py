@@ -68,3 +68,50 @@ def test_cli_translate_and_evaluate_roundtrip(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert {"bleu", "chrf", "bleu_lc", "bleu_signature", "sentences_per_s"} <= set(result)
     assert result["sentences"] == 30
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "m"
+    train(tiny_config(training={"max_steps": 6}), out, progress=False, evaluate_test=False, log=quiet)
+    return out
+
+
+def test_blank_lines_keep_outputs_aligned(tiny_model, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("two thousand\n\n   \nthe second\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    assert main(["translate", str(tiny_model), "-i", str(src), "-o", str(out), "--beam", "1"]) == 0
+    got = out.read_text(encoding="utf-8").split("\n")[:-1]
+    want = Translator.load(tiny_model).translate(["two thousand", "the second"], beam=1)
+    assert got == [want[0], "", "", want[1]]  # line i of the output is the translation of line i
+
+
+def test_stdin_that_is_not_utf8_names_its_line(tiny_model):
+    r = subprocess.run([sys.executable, "-m", "vectorseq", "translate", str(tiny_model)], input=b"ok\n\xff\xfe\n",
+                       capture_output=True, timeout=120)
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert r.stderr.decode().strip() == "error: <stdin>:2: not valid UTF-8 (byte 0); convert the input to UTF-8, " \
+                                        "e.g. with iconv"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--beam", "0"], "--beam must be a positive integer, got '0'"),
+    (["--n-best", "0"], "--n-best must be a positive integer, got '0'"),
+    (["--batch-size", "-1"], "--batch-size must be a positive integer, got '-1'"),
+    (["--n-best", "5", "--beam", "2"], "--n-best 5 needs --beam of at least 5 (the beam is 2); add --beam 5"),
+])
+def test_bad_search_arguments_are_refused(tiny_model, args, message, capsys):
+    if "positive" in message:  # argparse's own usage error (exit status 2)
+        with pytest.raises(SystemExit) as e:
+            main(["translate", str(tiny_model), *args])
+        assert e.value.code == 2
+    else:
+        assert main(["translate", str(tiny_model), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_output_that_is_a_directory_is_refused(tiny_model, tmp_path, capsys):
+    assert main(["evaluate", str(tiny_model), "-o", str(tmp_path)]) == 2
+    assert f"--output {tmp_path} is a directory" in capsys.readouterr().err
+

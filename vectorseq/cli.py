@@ -32,12 +32,50 @@ from .vectorizer import TextVectorizer
 
 
 def _read_lines(path: str | None) -> list[str]:
+    """Every line of a file (plain or .gz) or of stdin, blank lines kept: output line i is always the
+    translation of input line i (a blank line translates to a blank line)."""
     if path in (None, "-"):
-        return [line.rstrip("\n") for line in sys.stdin]
+        return _stdin_lines()
     p = Path(path)
     if not p.is_file():
         raise VectorseqError(f"{p}: input file not found; check the path")
-    return list(read_monolingual(p))
+    return list(read_monolingual(p, skip_empty=False))
+
+
+def _stdin_lines() -> list[str]:
+    """stdin's lines, decoded as UTF-8 here so that bad bytes name their line instead of a traceback."""
+    lines = []
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            lines.append(raw.decode("utf-8").rstrip("\r\n").strip())
+        except UnicodeDecodeError as e:
+            raise VectorseqError(f"<stdin>:{number}: not valid UTF-8 (byte {e.start}); convert the input to UTF-8, "
+                                 "e.g. with iconv") from None
+    return lines
+
+
+def _positive(name: str):
+    """An argparse type: an integer >= 1, or a one-line usage error naming the option."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}")
+        return value
+    return parse
+
+
+def _check_search_args(a: argparse.Namespace, beam_default: int) -> None:
+    """--n-best needs as many beams; --output must be a file."""
+    n_best = getattr(a, "n_best", 1)
+    beam = a.beam or beam_default
+    if n_best > beam:
+        raise VectorseqError(f"--n-best {n_best} needs --beam of at least {n_best} (the beam is {beam}); "
+                             f"add --beam {n_best}")
+    if a.output and Path(a.output).is_dir():
+        raise VectorseqError(f"--output {a.output} is a directory; name a file, e.g. {Path(a.output) / 'out.txt'}")
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -61,10 +99,20 @@ def _load_translator(a: argparse.Namespace) -> Any:
     return Translator.load(a.model_dir, device=a.device)
 
 
+def _translate_lines(tr: Any, lines: list[str], n_best: int = 1, **search: Any) -> list:
+    """Translate the non-blank lines; a blank line stays blank (n_best blanks), so outputs stay aligned."""
+    keep = [i for i, line in enumerate(lines) if line.strip()]
+    out: list = [[""] * n_best if n_best > 1 else ""] * len(lines)
+    for i, hyp in zip(keep, tr.translate([lines[i] for i in keep], n_best=n_best, **search) if keep else []):
+        out[i] = hyp
+    return out
+
+
 def cmd_translate(a: argparse.Namespace) -> int:
     tr = _load_translator(a)
+    _check_search_args(a, tr.config.decoding.beam_size)
     lines = _read_lines(a.input)
-    hyps = tr.translate(lines, beam=a.beam, n_best=a.n_best, batch_size=a.batch_size)
+    hyps = _translate_lines(tr, lines, beam=a.beam, n_best=a.n_best, batch_size=a.batch_size)
     out = open(a.output, "w", encoding="utf-8") if a.output else sys.stdout
     try:
         for h in hyps:
@@ -77,6 +125,7 @@ def cmd_translate(a: argparse.Namespace) -> int:
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
     tr = _load_translator(a)
+    _check_search_args(a, tr.config.decoding.beam_size)
     if a.src or a.ref:
         if not (a.src and a.ref):
             raise VectorseqError("evaluate: give both --src and --ref (or neither, to use the config's test split)")
@@ -194,9 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("model_dir")
     tr.add_argument("--input", "-i", help="input file (plain or .gz; default stdin)")
     tr.add_argument("--output", "-o", help="output file (default stdout)")
-    tr.add_argument("--beam", type=int, help="beam size (default: the config's)")
-    tr.add_argument("--n-best", type=int, default=1, help="write N hypotheses per input line")
-    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--beam", type=_positive("--beam"), help="beam size (default: the config's)")
+    tr.add_argument("--n-best", type=_positive("--n-best"), default=1, help="write N hypotheses per input line")
+    tr.add_argument("--batch-size", type=_positive("--batch-size"))
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--extend-vocab", action="store_true",
                     help="unknown source words found in MODEL_DIR/extension/ (`vectorseq embeddings extend`) get "
@@ -209,8 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", default="test", choices=["test", "valid"])
     ev.add_argument("--src", help="source file (instead of the config's split)")
     ev.add_argument("--ref", help="reference file")
-    ev.add_argument("--beam", type=int)
-    ev.add_argument("--batch-size", type=int)
+    ev.add_argument("--beam", type=_positive("--beam"))
+    ev.add_argument("--batch-size", type=_positive("--batch-size"))
     ev.add_argument("--output", "-o", help="also write the translations here")
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--extend-vocab", action="store_true",
