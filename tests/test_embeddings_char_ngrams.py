@@ -2,15 +2,12 @@
 model folders that translate unseen words without the .bin, resume, and initialisation from a fastText .bin."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
-import yaml
+from _ddp import two_processes_and_one
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
@@ -219,28 +216,15 @@ def test_a_bin_run_resumes_without_the_bin(tmp_path, fasttext_bin):
 
 
 # ------------------------------------------------------------------------------------ DDP
-def _ddp_config(tmp_path, **training):
-    cfg = merge(tiny_config(**CHAR_NGRAMS).to_dict(),
-                {"model": {"dropout": 0.0}, "training": {"max_steps": 4, "valid_every": 2, **training}})
-    path = tmp_path / f"cfg{len(list(tmp_path.glob('cfg*')))}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+def _ddp_config() -> dict:
+    return merge(tiny_config(**CHAR_NGRAMS).to_dict(),
+                 {"model": {"dropout": 0.0}, "training": {"max_steps": 4, "valid_every": 2}})
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
 def test_two_processes_train_char_ngrams_as_one_process_does(tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "-m", "vectorseq", "train", str(_ddp_config(tmp_path)), "--output", str(tmp_path / "ddp"),
-                          "--quiet"], env=env, capture_output=True, text=True, timeout=300)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    one = subprocess.run([sys.executable, "-m", "vectorseq", "train", str(_ddp_config(tmp_path, accumulate=2)),
-                          "--output", str(tmp_path / "one"), "--quiet"], env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert one.returncode == 0, one.stderr[-3000:]
-    a = load_file(str(tmp_path / "ddp/checkpoints/last/model.safetensors"))
-    b = load_file(str(tmp_path / "one/checkpoints/last/model.safetensors"))
+    a, b = two_processes_and_one(_ddp_config(), tmp_path)
     assert "src_input.ngram_embedding.weight" in a
     for k in a:  # stated tolerance: float32, gradients summed in another order
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)

@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from _ddp import train_cli
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
@@ -156,19 +157,8 @@ def test_inspecting_a_model_without_gbst_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
 def test_two_process_ddp_trains_a_gbst_model(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    import yaml
-
     cfg = _gbst_config("transformer", max_steps=4, valid_every=2, dist_timeout_s=60).to_dict()
-    path = tmp_path / "cfg.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "vectorseq",
-           "train", str(path), "--output", str(tmp_path / "ddp"), "--quiet"]
-    r = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
+    train_cli(cfg, tmp_path / "ddp", nproc=2)
     tr = Translator.load(tmp_path / "ddp")
     assert isinstance(tr.model.src_input, GBSTInput) and len(tr.translate(["a dog"])) == 1
 

@@ -3,14 +3,11 @@ is saved and restored exactly, resumes bit for bit, and `embeddings inspect MODE
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
-import yaml
+from _ddp import two_processes_and_one
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
@@ -170,17 +167,8 @@ def test_two_process_ddp_trains_the_learned_idf_like_one_process(tmp_path):
     cfg = tiny_config(embeddings={"src": {"input": "sentence_vector", "idf": "learned"}},
                       training={"max_steps": 4, "valid_every": 4, "lr": 0.01},
                       model={"dropout": 0.0}).to_dict()
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    runs = {}
-    for name, nproc, accumulate in (("ddp", 2, 1), ("one", 1, 2)):
-        cfg["training"]["accumulate"] = accumulate
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(cfg))
-        launch = (["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"] if nproc > 1 else [])
-        r = subprocess.run([sys.executable, *launch, "-m", "vectorseq", "train", str(path), "--output",
-                            str(tmp_path / name), "--quiet"], env=env, capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr[-3000:]
-        runs[name] = load_file(str(tmp_path / name / "checkpoints/last/model.safetensors"))
+    ddp, one = two_processes_and_one(cfg, tmp_path)
+    runs = {"ddp": ddp, "one": one}
     a, b = runs["ddp"]["src_input.log_idf"], runs["one"]["src_input.log_idf"]
     # stated tolerance: 4 updates, float32, gradients summed in a different order
     torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

@@ -3,16 +3,13 @@ each epoch; validation and translation use the deterministic segmentation; resum
 an RNN trains with it; 2 DDP processes equal 1 process with accumulate 2; bad settings are one-line errors."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import yaml
+from _ddp import two_processes_and_one
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
@@ -131,27 +128,10 @@ DDP_CFG = {
 }
 
 
-def _write(tmp: Path, **training) -> Path:
-    cfg = json.loads(json.dumps(DDP_CFG))
-    cfg["training"].update(training)
-    p = tmp / f"cfg_{len(list(tmp.glob('cfg_*')))}.yaml"
-    p.write_text(yaml.safe_dump(cfg))
-    return p
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
 def test_two_processes_with_sampling_match_one_process_with_accumulate_two(tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "-m", "vectorseq", "train", str(_write(tmp_path)), "--output", str(tmp_path / "ddp"),
-                          "--quiet"], env=env, capture_output=True, text=True, timeout=300)
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    one = subprocess.run([sys.executable, "-m", "vectorseq", "train", str(_write(tmp_path, accumulate=2)),
-                          "--output", str(tmp_path / "one"), "--quiet"], env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert one.returncode == 0, one.stderr[-3000:]
-    a, b = _weights(tmp_path / "ddp"), _weights(tmp_path / "one")
+    a, b = two_processes_and_one(DDP_CFG, tmp_path)
     for k in a:
         # stated tolerance (as the DDP test without sampling): 6 updates, gradients summed in another order
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
