@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
 import torch
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
+from vectorseq.errors import VectorseqError
 from vectorseq.training import TrainState, train
+from vectorseq.training.run import lock_folder
+from vectorseq.translator import Translator
 
 
 def _weights(d: Path) -> dict[str, torch.Tensor]:
@@ -86,3 +91,55 @@ def test_a_finished_run_started_again_trains_no_further(tmp_path):
     assert len(again.history) == len(first.history)  # no validation logged twice
     more = train(tiny_config(training={"max_steps": 9}), out, progress=False, evaluate_test=False, log=quiet)
     assert more.steps == 9
+
+
+def test_a_kill_between_the_checkpoint_renames_resumes_from_the_newest_complete_checkpoint(tmp_path):
+    """Killed after `last` -> `last.old` and before `last.tmp` -> `last`: nothing is lost, the log stays."""
+    full = train(tiny_config(), tmp_path / "full", progress=False, evaluate_test=False, log=quiet)
+    out = tmp_path / "m"
+    train(tiny_config(training={"max_steps": 6}), out, progress=False, evaluate_test=False, log=quiet)
+    ckpt = out / "checkpoints"
+    shutil.copytree(ckpt / "last", ckpt / "last.old")  # as save_training_state leaves them mid-swap
+    (ckpt / "last").rename(ckpt / "last.tmp")
+    log_before = (out / "train_log.jsonl").read_text()
+    resumed = train(tiny_config(), out, progress=False, evaluate_test=False, log=quiet)
+    assert resumed.steps == 12 and (out / "train_log.jsonl").read_text().startswith(log_before)
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in full.history]
+
+
+def test_a_fresh_start_keeps_the_old_log_aside(tmp_path):
+    out = tmp_path / "m"
+    train(tiny_config(training={"max_steps": 6}), out, progress=False, evaluate_test=False, log=quiet)
+    old_log = (out / "train_log.jsonl").read_text()
+    shutil.rmtree(out / "checkpoints")
+    train(tiny_config(training={"max_steps": 3, "valid_every": 3}), out, progress=False, evaluate_test=False,
+          log=quiet)
+    assert (out / "train_log.jsonl.old").read_text() == old_log
+    assert len((out / "train_log.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_second_training_into_a_busy_folder_is_refused(tmp_path):
+    out = tmp_path / "m"
+    out.mkdir()
+    holder = lock_folder(out)  # as a running training holds it
+    try:
+        with pytest.raises(VectorseqError, match="another training is running in this folder"):
+            train(tiny_config(training={"max_steps": 3}), out, progress=False, evaluate_test=False, log=quiet)
+    finally:
+        holder.close()
+    assert train(tiny_config(training={"max_steps": 3}), out, progress=False, evaluate_test=False,
+                 log=quiet).steps == 3
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
+def test_damaged_weights_and_state_are_one_line_errors(tmp_path, damage):
+    out = tmp_path / "m"
+    train(tiny_config(training={"max_steps": 3}), out, progress=False, evaluate_test=False, log=quiet)
+    w = out / "model.safetensors"
+    data = w.read_bytes()
+    w.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": b"\x00" * 64}[damage])
+    with pytest.raises(VectorseqError, match="model.safetensors: not a readable safetensors weights file"):
+        Translator.load(out)
+    (out / "checkpoints/last/state.json").write_text("{ broken")
+    with pytest.raises(VectorseqError, match="the training state is damaged"):
+        train(tiny_config(training={"max_steps": 6}), out, progress=False, evaluate_test=False, log=quiet)

@@ -13,6 +13,7 @@ ever unpickled)::
       coverage.json            pretrained vectors' coverage of the vocabulary (when vectors are used)
       training_curve.png       losses and validation BLEU
       checkpoints/last/        everything resume needs (weights, optimizer, counters, RNG states)
+      .lock                    locked while a training run writes the folder
       extension/               optional: frozen pretrained vectors for source words outside the vocabulary
       hyps.txt                 optional: the test split's translations (written by `vectorseq compare`)
 """
@@ -22,7 +23,10 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
+
+from .errors import VectorseqError
 
 from .vectorizer import TextVectorizer
 
@@ -33,6 +37,7 @@ METRICS_FILE = "metrics.json"
 COVERAGE_FILE = "coverage.json"
 CURVE_FILE = "training_curve.png"
 LAST_CHECKPOINT = "checkpoints/last"
+LOCK_FILE = ".lock"  # held while a training run writes the folder
 EXTENSION_DIR = "extension"
 HYPOTHESES_FILE = "hyps.txt"  # the name comparison folders written before the redesign use
 VECTORIZER_DIRS = ("vectorizer_shared", "vectorizer_src", "vectorizer_tgt")
@@ -68,8 +73,17 @@ def save_weights(model: torch.nn.Module, path: str | Path) -> None:
 
 
 def load_weights(model: torch.nn.Module, path: str | Path, device: str | torch.device = "cpu") -> None:
-    missing, unexpected = load_model(model, str(path), strict=False, device=str(device))
+    """Load a safetensors file into ``model``; a damaged file or one of another model is a one-line error."""
+    try:
+        missing, unexpected = load_model(model, str(path), strict=False, device=str(device))
+    except (SafetensorError, OSError, ValueError) as e:  # truncated, empty, garbage header, unreadable
+        raise VectorseqError(f"{path}: not a readable safetensors weights file ({type(e).__name__}: "
+                             f"{str(e).splitlines()[0][:120]}); restore it from a copy or train again") from None
+    except RuntimeError as e:  # a tensor of another shape: the config does not describe these weights
+        raise VectorseqError(f"{path}: weights do not fit the model the folder's config describes "
+                             f"({str(e).splitlines()[0][:160]}); was config.yaml edited, or the weights copied "
+                             "from another model?") from None
     # buffers that are recomputed (positional tables) are non-persistent and never listed here
     if unexpected or missing:
-        raise RuntimeError(f"{path}: weights do not match the model (missing {sorted(missing)[:5]}, "
-                           f"unexpected {sorted(unexpected)[:5]}); was it trained with another config?")
+        raise VectorseqError(f"{path}: weights do not match the model (missing {sorted(missing)[:5]}, "
+                             f"unexpected {sorted(unexpected)[:5]}); was it trained with another config?")

@@ -43,38 +43,39 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     ``splits`` lets callers (tests, comparisons) pass already-loaded data instead of ``cfg.data``.
     """
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
-    # ------------------------------------------------------------------ prepare
-    run = start_run(cfg, output_dir, log)
-    data = load_data(run, splits)
-    src_vec, tgt_vec = prepare_vectorizers(run, data.train)
-    train_ids = encode_pairs(src_vec, tgt_vec, data.train)  # none when streaming and resuming
-    valid_ids = encode_pairs(src_vec, tgt_vec, data.splits["valid"])
-    built = prepare_vectors(run, src_vec, tgt_vec)
-    record_vector_widths(run, built)
-    model = build_seeded_model(run, src_vec, tgt_vec)
-    coverage = fit_input_layers(run, model, (src_vec, tgt_vec), train_ids, built)
-    source = build_batch_source(run, data, (src_vec, tgt_vec), train_ids)
-    del train_ids, built  # a streamed run's sample has served its purpose (the in-memory source keeps its ids)
-    model.to(run.device)
-    optimizer = build_optimizer(model, cfg)
-    state = TrainState.load(run.out / LAST_CHECKPOINT, model, optimizer, run.device) if run.resuming else TrainState()
-    history = read_jsonl(run.out / LOG_FILE) if run.resuming else []
-    validator = Validator(run, valid_ids, data.splits["valid"].tgt, tgt_vec, history)
-    trainer = Trainer(run, model, optimizer, source, state, validator, progress)
-    run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "
-            f"trainable); {source.description} training pairs; device {run.device}; world size {run.dist.world}")
-    # ------------------------------------------------------------------ fit
-    stop_reason = trainer.fit()
-    # ------------------------------------------------------------------ finish: curve, test scores, metrics
-    metrics = summarize(run, model, state, history, coverage, stop_reason, trainer.elapsed)
-    if run.dist.main:
-        plot_curve(history, run.out / CURVE_FILE, cfg.name)
-        test = data.splits.get("test")
-        if evaluate_test and test is not None and len(test):
-            metrics.update(score_test(run, model, (src_vec, tgt_vec), test))
-        (run.out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
-    run.dist.barrier()
-    return TrainResult(run.out, state.step, state.epoch, trainer.elapsed, state.best or {}, metrics, history)
+    with start_run(cfg, output_dir, log) as run:  # holds the model folder's lock until training has finished
+        # -------------------------------------------------------------- prepare
+        data = load_data(run, splits)
+        src_vec, tgt_vec = prepare_vectorizers(run, data.train)
+        train_ids = encode_pairs(src_vec, tgt_vec, data.train)  # none when streaming and resuming
+        valid_ids = encode_pairs(src_vec, tgt_vec, data.splits["valid"])
+        built = prepare_vectors(run, src_vec, tgt_vec)
+        record_vector_widths(run, built)
+        model = build_seeded_model(run, src_vec, tgt_vec)
+        coverage = fit_input_layers(run, model, (src_vec, tgt_vec), train_ids, built)
+        source = build_batch_source(run, data, (src_vec, tgt_vec), train_ids)
+        del train_ids, built  # a streamed run's sample has served its purpose (the in-memory source keeps its ids)
+        model.to(run.device)
+        optimizer = build_optimizer(model, cfg)
+        last = run.out / LAST_CHECKPOINT
+        state = TrainState.load(last, model, optimizer, run.device) if run.resuming else TrainState()
+        history = read_jsonl(run.out / LOG_FILE) if run.resuming else []
+        validator = Validator(run, valid_ids, data.splits["valid"].tgt, tgt_vec, history)
+        trainer = Trainer(run, model, optimizer, source, state, validator, progress)
+        run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "
+                f"trainable); {source.description} training pairs; device {run.device}; world size {run.dist.world}")
+        # -------------------------------------------------------------- fit
+        stop_reason = trainer.fit()
+        # -------------------------------------------------------------- finish: curve, test scores, metrics
+        metrics = summarize(run, model, state, history, coverage, stop_reason, trainer.elapsed)
+        if run.dist.main:
+            plot_curve(history, run.out / CURVE_FILE, cfg.name)
+            test = data.splits.get("test")
+            if evaluate_test and test is not None and len(test):
+                metrics.update(score_test(run, model, (src_vec, tgt_vec), test))
+            (run.out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
+        run.dist.barrier()
+        return TrainResult(run.out, state.step, state.epoch, trainer.elapsed, state.best or {}, metrics, history)
 
 
 def summarize(run: Run, model: torch.nn.Module, state: TrainState, history: list[dict[str, Any]],

@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from ..errors import VectorseqError
 from ..modelfolder import WEIGHTS_FILE, load_weights, save_weights
 
 
@@ -123,13 +125,36 @@ def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer
     shutil.rmtree(old, ignore_errors=True)
 
 
+def recover_checkpoint(directory: str | Path) -> str | None:
+    """Finish a checkpoint swap that a kill interrupted; return what was recovered (or None).
+
+    :func:`save_training_state` writes ``last.tmp`` completely (``state.json`` last), renames ``last`` to
+    ``last.old``, ``last.tmp`` to ``last``, then deletes ``last.old``. Killed between the renames, there is no
+    ``last`` but a complete ``last.tmp`` (the newest) and ``last.old``: take the newest complete one.
+    """
+    directory = Path(directory)
+    if (directory / "state.json").is_file():
+        return None
+    for suffix in (".tmp", ".old"):  # newest first
+        candidate = directory.with_name(directory.name + suffix)
+        if (candidate / "state.json").is_file():
+            shutil.rmtree(directory, ignore_errors=True)
+            os.replace(candidate, directory)
+            return candidate.name
+    return None
+
+
 def load_training_state(directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                         device: str | torch.device = "cpu") -> dict[str, Any]:
     """Restore weights, optimizer and RNG states; return the saved ``meta``."""
     directory = Path(directory)
     load_weights(model, directory / WEIGHTS_FILE, device)
-    info = json.loads((directory / "state.json").read_text())
-    tensors = load_file(str(directory / "state.safetensors"))
+    try:
+        info = json.loads((directory / "state.json").read_text())
+        tensors = load_file(str(directory / "state.safetensors"))
+    except (ValueError, OSError, SafetensorError) as e:  # ValueError covers JSONDecodeError
+        raise VectorseqError(f"{directory}: the training state is damaged ({type(e).__name__}); delete the "
+                             "folder's checkpoints/ to start again, or set training.resume: false") from None
     state: dict[int, dict[str, Any]] = {}
     for pid, scalars in info["optimizer"]["scalars"].items():
         state[int(pid)] = dict(scalars)
