@@ -13,7 +13,7 @@ ever unpickled)::
       coverage.json            pretrained vectors' coverage of the vocabulary (when vectors are used)
       training_curve.png       losses and validation BLEU
       checkpoints/last/        everything resume needs (weights, optimizer, counters, RNG states)
-      .lock                    locked while a training run writes the folder
+      lock.json                locked while a training run writes the folder (the holder's pid)
       extension/               optional: frozen pretrained vectors for source words outside the vocabulary
       hyps.txt                 optional: the test split's translations (written by `vectorseq compare`)
 """
@@ -37,7 +37,7 @@ METRICS_FILE = "metrics.json"
 COVERAGE_FILE = "coverage.json"
 CURVE_FILE = "training_curve.png"
 LAST_CHECKPOINT = "checkpoints/last"
-LOCK_FILE = ".lock"  # held while a training run writes the folder
+LOCK_FILE = "lock.json"  # held (flock) while a training run writes the folder; JSON: the holder's pid
 EXTENSION_DIR = "extension"
 HYPOTHESES_FILE = "hyps.txt"  # the name comparison folders written before the redesign use
 VECTORIZER_DIRS = ("vectorizer_shared", "vectorizer_src", "vectorizer_tgt")

@@ -1,8 +1,8 @@
 """The start of a training run: the device, the process group, the seeds and the model folder.
 
 The model folder is locked for as long as a run trains in it (rank 0 holds an exclusive ``flock`` on
-``MODEL_DIR/.lock``; the kernel releases it when the process ends, however it ends), so a second training into
-the same folder stops at once with a one-line error instead of interleaving checkpoints and log lines. A
+``MODEL_DIR/lock.json``; the kernel releases it when the process ends, however it ends), so a second training
+into the same folder stops at once with a one-line error instead of interleaving checkpoints and log lines. A
 checkpoint left half-renamed by a kill is recovered before deciding whether to resume
 (:func:`vectorseq.training.state.recover_checkpoint`), and a fresh start keeps an earlier log aside instead of
 deleting it.
@@ -10,6 +10,7 @@ deleting it.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import random
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ class Run:
     dist: Dist
     resuming: bool  # checkpoints/last exists and training.resume is on
     say: Callable[..., None]  # the log function on rank 0, silent elsewhere
-    lock: IO | None = field(default=None, repr=False)  # rank 0's open, flock-ed MODEL_DIR/.lock
+    lock: IO | None = field(default=None, repr=False)  # rank 0's open, flock-ed MODEL_DIR/lock.json
 
     def __enter__(self) -> "Run":
         return self
@@ -77,7 +78,7 @@ def start_run(cfg: Config, output_dir: str | Path, log: Callable[..., None]) -> 
 
 
 def lock_folder(out: Path) -> IO:
-    """An exclusive lock on ``out/.lock`` for this process, or a one-line error when another process holds it."""
+    """An exclusive lock on ``out/lock.json`` for this process, or a one-line error when another process holds it."""
     f = open(out / LOCK_FILE, "a+")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -87,6 +88,6 @@ def lock_folder(out: Path) -> IO:
                              "wait for it to finish, or train into another --output") from None
     f.seek(0)
     f.truncate()
-    f.write(f"{os.getpid()}\n")  # for people looking: which process holds it
+    f.write(json.dumps({"pid": os.getpid()}) + "\n")  # for people looking: which process holds it
     f.flush()
     return f
