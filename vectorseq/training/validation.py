@@ -20,6 +20,7 @@ from ..config import Config
 from ..data.batch_source import fixed_batches
 from ..data.batching import source_with_eos
 from ..decoding import translate_ids
+from ..errors import VectorseqError
 from ..evaluation import score
 from ..jsonl import append_jsonl
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
@@ -79,6 +80,8 @@ class Validator:
         # tokens/s of training only: measured before validation starts
         tokens_per_s = self.dist.all_sum([float(meter.tokens)])[0] / max(time.time() - meter.t0, 1e-9)
         loss_sum, tok_sum = self.dist.all_sum([float(meter.loss_sum), float(meter.tgt_tokens)])
+        if not math.isfinite(loss_sum):  # every rank sees the same sum: all stop here, before any write
+            raise self._diverged(state, loss_sum)
         window = time.time()
         record = None
         if self.dist.main:
@@ -95,6 +98,14 @@ class Validator:
             record["validation_s"] = round(time.time() - window, 1)
             append_jsonl(self.out / LOG_FILE, [record])
         return stop_reason
+
+    def _diverged(self, state: TrainState, loss_sum: float) -> VectorseqError:
+        """Training diverged: nothing of this window is saved, so checkpoints/last and model.safetensors stay the
+        last good ones (a NaN model would only give NaN scores and broken searches)."""
+        kept = f"update {state.best['step']}" if state.best else "none yet"
+        return VectorseqError(f"training diverged: the training loss is {loss_sum} by update {state.step}; the last "
+                              f"good checkpoint and best weights are kept (best: {kept}); lower training.lr or "
+                              "set training.clip_norm, then train again (a re-run resumes from the last checkpoint)")
 
     def _record(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState,
                 train_loss: float, elapsed: float, tokens_per_s: float) -> tuple[dict[str, Any], str]:
