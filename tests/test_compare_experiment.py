@@ -103,3 +103,27 @@ def test_size_larger_than_the_data_stops_before_training(tmp_path, monkeypatch):
     monkeypatch.setattr(experiment_mod, "train", lambda *a, **k: pytest.fail("trained despite a bad size"))
     with pytest.raises(ConfigError, match=r"sizes: 5000 is larger than the training data \(200 pairs\)"):
         run_experiment(experiment(sizes=[5000]), output_dir=tmp_path / "x", log=quiet)
+
+
+def test_runs_finished_by_an_older_vectorseq_are_recognised(grid):
+    """A newer vectorseq adds config keys (with defaults): runs an older one finished are still the same runs,
+    neither retrained nor moved aside."""
+    out = grid["out"]
+    ok = ok_records(out)
+    mtimes = {r["model_dir"]: (out / r["model_dir"] / "model.safetensors").stat().st_mtime_ns for r in ok}
+    # as an older version wrote them: a key the config has today is missing, and results carry another hash
+    for r in ok:
+        path = out / r["model_dir"] / "config.yaml"
+        saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+        saved["embeddings"]["src"].pop("lr_multiplier")
+        path.write_text(yaml.safe_dump(saved), encoding="utf-8")
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    (out / "results.jsonl").write_text("".join(json.dumps({**r, "config_hash": "0ld"}) + "\n" for r in lines))
+    spy = TrainSpy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", spy)
+        run_experiment(experiment(), output_dir=out, progress=False, log=quiet)
+    assert sorted(spy.calls) == ["broken-n60-s1", "broken-nall-s1"]  # only the failed runs are tried again
+    for r in ok:
+        assert (out / r["model_dir"] / "model.safetensors").stat().st_mtime_ns == mtimes[r["model_dir"]]
+        assert not (out / (r["model_dir"] + ".stale")).exists()

@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 import yaml
 
-from ..config import Config
+from ..config import Config, load_config
 from ..data.splits import load_splits
 from ..errors import ConfigError, VectorseqError
 from ..evaluation import evaluate
@@ -82,16 +82,32 @@ def _normalised(d: Any) -> Any:
     return json.loads(json.dumps(d))
 
 
+def _saved_config(model_dir: Path, cfg: Config) -> dict[str, Any] | None:
+    """The folder's config.yaml as this version of vectorseq reads it (keys added since get their defaults), with
+    what training records into a config (the pretrained vectors' width; a fastText .bin's n-gram settings) taken
+    over from ``cfg`` where ``cfg`` leaves them to training; None when there is no readable config."""
+    try:
+        saved = load_config(model_dir / CONFIG_FILE).to_dict()
+    except (VectorseqError, OSError):
+        return None
+    want = cfg.to_dict()
+    for side in ("src", "tgt"):
+        s, w = saved["embeddings"][side], want["embeddings"][side]
+        if w["vectors"] and s["vectors"] == w["vectors"]:
+            for key in ("dim", "ngram_min", "ngram_max", "buckets"):  # filled in from the vectors file
+                s[key] = w[key]
+    return _normalised(saved)
+
+
+def _same_config(model_dir: Path, cfg: Config) -> bool:
+    """Whether the folder was trained with ``cfg`` (compared as configs, not as text or hashes, so that a newer
+    vectorseq with more config keys still recognises runs an older one finished)."""
+    return _saved_config(model_dir, cfg) == _normalised(cfg.to_dict())
+
+
 def _prepare_model_dir(model_dir: Path, cfg: Config, log: Callable) -> None:
     """Move a folder trained with a different config aside, so that resuming never mixes two configs."""
-    cfg_file = model_dir / CONFIG_FILE
-    if not cfg_file.is_file():
-        return
-    try:
-        old = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        old = None
-    if _normalised(old) == _normalised(cfg.to_dict()):
+    if not (model_dir / CONFIG_FILE).is_file() or _same_config(model_dir, cfg):
         return
     stale = model_dir.with_name(model_dir.name + ".stale")
     if stale.exists():
@@ -172,7 +188,8 @@ def _pending(exp: Experiment, splits: dict[str, Any], log: Callable) -> list[tup
     for i, run in enumerate(runs, 1):
         cfg = exp.run_config(run.strategy, run.size, run.seed)
         prev = done.get(run.key)
-        if prev and prev.get("status") == "ok" and prev.get("config_hash") == config_hash(cfg):
+        if prev and prev.get("status") == "ok" and (prev.get("config_hash") == config_hash(cfg)
+                                                    or _same_config(out / run.dirname, cfg)):
             continue
         key = (run.size, run.seed)
         if key not in subsets:
