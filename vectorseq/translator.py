@@ -25,11 +25,23 @@ from .modelfolder import CONFIG_FILE, WEIGHTS_FILE, load_vectorizers, load_weigh
 from .vectorizer import TextVectorizer
 
 def resolve_device(name: str = "auto") -> torch.device:
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` as a torch device that exists on this machine."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise VectorseqError(f"device {name!r} is not a device name; use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
         raise VectorseqError(f"device {name!r} requested but no CUDA GPU is available; use device: cpu or auto")
-    return torch.device(name)
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise VectorseqError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s) "
+                             f"(cuda:0..cuda:{torch.cuda.device_count() - 1}); use one of them or auto")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise VectorseqError(f"device {name!r} requested but MPS is not available; use device: cpu or auto")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise VectorseqError(f"device {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    return dev
 
 
 class Translator:

@@ -55,7 +55,19 @@ def load_data(run: Run, splits: dict[str, Any] | None) -> TrainingData:
                                                        seed=cfg.training.seed, **_stream_filters(cfg))
     if train is not None and len(train) == 0:
         raise VectorseqError("the training data is empty after filtering; check data.max_length and the files")
+    if splits.get("valid") is not None and len(splits["valid"]) == 0:  # validation would divide by zero later
+        raise VectorseqError(f"the validation split ({_split_source(cfg, 'valid')}) is empty after filtering; "
+                             "give it sentence pairs, or check data.max_length and data.on_error")
     return TrainingData(splits, train)
+
+
+def _split_source(cfg: Config, name: str) -> str:
+    """Where a split comes from, for messages: its file(s), or the dataset's name."""
+    d = cfg.data
+    files = getattr(d, name)
+    if d.dataset == "files":
+        return files.tsv or f"{files.src} + {files.tgt}"
+    return f"dataset {d.dataset}"
 
 
 def _load_splits(cfg: Config) -> dict[str, Any]:
