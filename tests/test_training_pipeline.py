@@ -2,6 +2,8 @@
 streamed training set trains (and resumes) through the same loop."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from _tiny_training import TINY, quiet, tiny_config
@@ -62,3 +64,19 @@ def test_streamed_training_crosses_epochs_and_resumes_mid_epoch_with_identical_v
     by_step = {h["step"]: (h["epoch"], h["valid_loss"], h["valid_bleu"]) for h in resumed.history}
     for h in full.history:  # the resumed run validates at the same steps with the same results
         assert by_step[h["step"]] == (h["epoch"], h["valid_loss"], h["valid_bleu"])
+
+
+def test_empty_validation_split_is_named_at_training_start(tmp_path):
+    # issue 17 item 9: an empty validation set stopped deep in training; now a one-line error naming the files
+    from vectorseq.config import config_from_dict
+    from vectorseq.errors import VectorseqError
+    from vectorseq.training import train
+    for name, text in (("s", "a b\nc d\n"), ("g", "x y\nz w\n"), ("vs", ""), ("vg", "")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    cfg = config_from_dict({
+        "data": {"dataset": "files", "train": {"src": str(tmp_path / "s"), "tgt": str(tmp_path / "g")},
+                 "valid": {"src": str(tmp_path / "vs"), "tgt": str(tmp_path / "vg")}},
+        "training": {"max_steps": 1, "device": "cpu"},
+        "model": {"d_model": 8, "ff_size": 8, "heads": 2, "encoder_layers": 1, "decoder_layers": 1}})
+    with pytest.raises(VectorseqError, match=r"the validation split \(.*vs \+ .*vg\) is empty"):
+        train(cfg, tmp_path / "out", progress=False, log=lambda *a: None)
