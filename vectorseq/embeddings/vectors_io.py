@@ -255,16 +255,45 @@ def _is_vector_line(line: bytes, dim: int) -> bool:
     return len(fields) >= dim + 1 and all(is_float(t) for t in fields[-dim:])
 
 
-def _looks_like_w2v_binary(rest: bytes, dim: int) -> bool:
-    rest = rest.lstrip(b"\n")
-    sp = rest.find(b" ")
-    if sp <= 0 or sp > 1000 or b"\n" in rest[:sp]:
+_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13}  # printable ASCII and whitespace
+_BINARY_RECORDS = 8  # records checked (those inside the head) before bytes count as word2vec binary
+
+
+def _looks_like_w2v_binary(rest: bytes, dim: int, count: int | None = None) -> bool:
+    """Whether ``rest`` (the bytes after a ``count dim`` header) really are word2vec binary records.
+
+    Text must never become numbers (a text file whose header lies about the width once read as float32
+    values near 1e-8), so every record inside the head -- up to :data:`_BINARY_RECORDS`, at most ``count``
+    -- must be a word without newline, a space, then ``dim`` finite float32 whose bytes are not all
+    printable text; and the lines after the header must not parse as text vectors.
+    """
+    if _text_vectors_follow(rest):
         return False
-    body = rest[sp + 1 : sp + 1 + 4 * dim]
-    if len(body) < 4 * dim:
-        return False
-    vec = np.frombuffer(body, dtype="<f4")
-    return bool(np.isfinite(vec).all())
+    pos, checked, wanted = 0, 0, min(_BINARY_RECORDS, count if count else _BINARY_RECORDS)
+    while checked < wanted:
+        while pos < len(rest) and rest[pos:pos + 1] == b"\n":  # the newline word2vec writes after a vector
+            pos += 1
+        sp = rest.find(b" ", pos, pos + 1001)
+        body = rest[sp + 1: sp + 1 + 4 * dim] if sp > pos else b""
+        if len(body) < 4 * dim:  # the record runs past the head: judge by the records seen so far
+            return checked > 0
+        if b"\n" in rest[pos:sp] or not _binary_body(body):
+            return False
+        pos, checked = sp + 1 + 4 * dim, checked + 1
+    return True
+
+
+def _binary_body(body: bytes) -> bool:
+    """float32 values that are finite and not just text bytes."""
+    usable = body[: len(body) - len(body) % 4]
+    return bool(usable) and not set(body) <= _TEXT_BYTES and bool(np.isfinite(np.frombuffer(usable, "<f4")).all())
+
+
+def _text_vectors_follow(rest: bytes) -> bool:
+    """Whether the complete lines of ``rest`` read as ``word v1 ... ve`` text vectors of one width e."""
+    lines = [line for line in rest.split(b"\n")[:-1][:50] if line.strip()]
+    dim = _mode_dim(lines) if lines else None
+    return dim is not None and all(_is_vector_line(line, dim) for line in lines)
 
 
 def header_fields(line: bytes) -> tuple[int, int] | None:
@@ -300,7 +329,8 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
             raise DataError(
                 "expected a 'count dim' header on the first line (word2vec / fastText .vec text); "
                 "for a header-less GloVe file pass format='glove' or format='auto'", path, 1)
-        if not following or _is_vector_line(following[0], cand[1]) or not _looks_like_w2v_binary(head[hdr_len:], cand[1]):
+        if (not following or _is_vector_line(following[0], cand[1])
+                or not _looks_like_w2v_binary(head[hdr_len:], cand[1], cand[0])):
             info.format, info.header, (info.count, info.dim) = "word2vec", True, cand
             return info
         info.format, info.header, (info.count, info.dim) = "word2vec-binary", True, cand
@@ -309,7 +339,7 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
     if cand is not None and fmt in ("auto", "text"):
         count, dim = cand
         text_follows = bool(following) and dim > 0 and _is_vector_line(following[0], dim)
-        if not text_follows and fmt == "auto" and dim > 0 and _looks_like_w2v_binary(head[hdr_len:], dim):
+        if not text_follows and fmt == "auto" and dim > 0 and _looks_like_w2v_binary(head[hdr_len:], dim, count):
             info.format, info.header, info.count, info.dim = "word2vec-binary", True, count, dim
             return info
         follow_dim = _mode_dim(following)
@@ -318,7 +348,8 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
             if dim != 1 or not complete or n_follow == count:
                 info.format, info.header, info.count, info.dim = "word2vec", True, count, dim
                 return info
-        elif follow_dim is None and complete and count == 0:
+        elif follow_dim is None and complete and (count == 0 or not any(line.strip() for line in following)):
+            # a lone `N D` line is a header without vectors, never the word "N" with a 1-d vector
             raise DataError("the file has a 'count dim' header but no vectors", path, 1)
 
     if fmt == "auto" and b"\x00" in head and not _is_vector_line(first, max(_mode_dim(lines) or 1, 1)):
@@ -477,6 +508,8 @@ def load_npy(path: str) -> np.ndarray:
     if arr.ndim != 2 or arr.dtype.kind not in "fiu":
         raise DataError(f"expected a 2-D numeric array [n_words, dim], got shape {arr.shape} "
                         f"dtype {arr.dtype}", path)
+    if arr.shape[1] == 0:  # a zero-width table once divided by zero downstream
+        raise DataError(f"the array has zero width (shape {arr.shape}); save vectors with at least one column", path)
     return arr
 
 
