@@ -55,3 +55,16 @@ def test_property_word_round_trip(x, std):
     # re-splitting the decoded text gives back the same tokens
     assert raw.tokenize(raw.decode(raw.encode(x))) == raw.tokenize(x)
     assert raw.tokenize(x) == word_regex().findall(x)  # the fast BMP path splits like the full pattern
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+b", r"(a|a)*b", r"(\w*)*x", r"(?:a|ab)+"])
+def test_patterns_that_can_backtrack_exponentially_are_refused(pattern):
+    from vectorseq.text.split import compile_split_pattern
+    with pytest.raises(VectorseqError, match="inside a repeated group"):
+        compile_split_pattern(pattern)
+
+
+@pytest.mark.parametrize("pattern", [r"\w+(?:'\w+)?", r"(?:\w|')+", r"\S+|\d", r"(?:ab)+", r"[^\s]+"])
+def test_ordinary_patterns_still_compile(pattern):
+    from vectorseq.text.split import compile_split_pattern
+    assert compile_split_pattern(pattern).pattern == pattern
