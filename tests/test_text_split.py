@@ -1,10 +1,12 @@
 """Tests for vectorseq.text.split: the split options, the word pattern and joining word tokens back."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vectorseq.text.split import join_word_tokens, word_regex
+from vectorseq.errors import VectorseqError
 from vectorseq.text.standardize import standardize
 from vectorseq.vectorizer import TextVectorizer
 
