@@ -261,7 +261,7 @@ class PairReader:
                 stats["lines"] += 1
                 if s.error is not None or t.error is not None:
                     bad = s if s.error is not None else t
-                    problem = ("invalid_utf8", "src" if bad is s else "tgt", f"{bad.error}, {SKIP_HINT}")
+                    problem = (bad.kind, "src" if bad is s else "tgt", f"{bad.error}, {SKIP_HINT}")
                 else:
                     problem = self._check(s.text, t.text, s.number, src_name, tgt_name)
                 if problem is None:
@@ -298,7 +298,7 @@ class PairReader:
         """One row of this shard: its ``(source, target)``, or None when it is skipped (or raise)."""
         name = str(self.tsv)
         if line.error is not None:
-            return self._bad("invalid_utf8", DataError(f"{line.error}, {SKIP_HINT}", name, line.number), stats)
+            return self._bad(line.kind, DataError(f"{line.error}, {SKIP_HINT}", name, line.number), stats)
         if not line.text.strip():
             if self.min_length >= 1:
                 return self._bad("empty", DataError(f"line {line.number} is blank; remove it {SKIP_HINT}",

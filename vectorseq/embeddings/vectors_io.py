@@ -59,6 +59,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from vectorseq.data.lines import open_regular
 from vectorseq.errors import ConfigError, DataError, VectorseqError
 
 __all__ = [
@@ -142,13 +143,14 @@ class VectorsInfo:
 # Small helpers
 # --------------------------------------------------------------------------------------------
 def open_vectors(path: str) -> IO[bytes]:
-    """Open a vectors file for binary reading (every read of a vectors file goes through here)."""
-    return open(path, "rb")
+    """Open a vectors file for binary reading (every read of a vectors file goes through here): a regular
+    file only, through the data stage's one safe opener (a FIFO or /dev/zero is a one-line DataError)."""
+    return open_regular(path, "a vectors file")
 
 
 def open_text(path: str | os.PathLike) -> IO[str]:
     """Open a UTF-8 text file for reading, gunzipped when it starts with the gzip magic (whatever its name)."""
-    with open(path, "rb") as f:
+    with open_regular(path, "a text file") as f:
         compressed = f.read(2) == GZIP_MAGIC
     return gzip.open(path, "rt", encoding="utf-8") if compressed else open(path, "rt", encoding="utf-8")
 
@@ -399,6 +401,8 @@ def detect_format(source: str | os.PathLike, *, format: str = "auto",
         name = src if src in NAMED_SOURCES else "glove-6b-50d"
         return VectorsInfo(source=name, path=None, format=name, dim=50)
     path = str(Path(src).expanduser().resolve())
+    if Path(path).exists() and not Path(path).is_file():
+        open_regular(path, "a vectors file").close()  # raises a DataError saying what it is instead
     if not Path(path).is_file():
         raise DataError(
             "vectors file not found: pass a GloVe / word2vec / fastText (.vec/.bin) / .npy file, "
@@ -501,6 +505,7 @@ def w2v_vector(buffer: bytes, offset: int, dim: int) -> np.ndarray:
 
 def load_npy(path: str) -> np.ndarray:
     """A 2-D numeric ``.npy`` array, memory-mapped (never unpickled)."""
+    open_regular(path, "a .npy file").close()  # a FIFO or device is a one-line error, never a hang
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as e:
@@ -515,7 +520,7 @@ def load_npy(path: str) -> np.ndarray:
 
 def iter_words(path: str) -> Iterator[tuple[int, bytes]]:
     """``(line number, word)`` of the word list of an ``.npy`` source (line ``i + 1`` = row ``i``)."""
-    with open(path, "rb") as f:
+    with open_regular(path, "a word list") as f:
         for lineno, line in enumerate(f, 1):
             word = line.rstrip(b"\r\n")
             yield lineno, (word[3:] if lineno == 1 and word.startswith(_BOM) else word)
