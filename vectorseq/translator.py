@@ -21,7 +21,8 @@ from .config import Config, load_config
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
 from .models import build_model
-from .modelfolder import CONFIG_FILE, WEIGHTS_FILE, load_vectorizers, load_weights, save_vectorizers, save_weights
+from .modelfolder import (CONFIG_FILE, WEIGHTS_FILE, check_weights_fit, load_vectorizers, load_weights,
+                          save_vectorizers, save_weights)
 from .vectorizer import TextVectorizer
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -42,6 +43,15 @@ def resolve_device(name: str = "auto") -> torch.device:
     if dev.type not in ("cpu", "cuda", "mps"):
         raise VectorseqError(f"device {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
     return dev
+
+
+def _planned_model(cfg: Config, src: TextVectorizer, tgt: TextVectorizer) -> tuple[dict[str, tuple[int, ...]], int]:
+    """The saved tensors' shapes and the distinct parameters' value count of the model ``cfg`` describes,
+    built on the meta device (shapes without storage, whatever size the config asks for)."""
+    with torch.device("meta"):
+        model = build_model(cfg, src, tgt)
+    return ({k: tuple(v.shape) for k, v in model.state_dict().items()},
+            sum(p.numel() for p in model.parameters()))  # parameters() lists a tied table once, as the file does
 
 
 class Translator:
@@ -74,6 +84,7 @@ class Translator:
                                  "validation yet")
         cfg = load_config(d / CONFIG_FILE)
         src, tgt = load_vectorizers(d, cfg.vectorizer.shared)
+        check_weights_fit(*_planned_model(cfg, src, tgt), d / weights)  # before allocating the real model
         model = build_model(cfg, src, tgt)
         dev = resolve_device(device)
         load_weights(model, d / weights, dev)
