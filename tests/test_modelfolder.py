@@ -41,3 +41,14 @@ def test_the_header_is_read_without_loading_tensors(tmp_path):
     bad.write_bytes(b"\xff" * 16)
     with pytest.raises(VectorseqError, match="not a readable safetensors weights file"):
         weight_shapes(bad)
+
+
+def test_translation_input_over_max_input_tokens_is_cut_with_a_warning():
+    t = Translator.load(FIXTURE)
+    t.config.decoding.max_input_tokens = 6
+    with pytest.warns(UserWarning, match=r"1 source\(s\) longer than decoding.max_input_tokens=6 .*line\(s\) 2\)"):
+        ids = t.encode_sources(["a b", "a b c d e f g h i j k l"])
+    assert len(ids[1]) == 6 and ids[1][-1] == ids[0][-1]  # cut, still ending with EOS
+    with pytest.warns(UserWarning):
+        out = t.translate(["one two", "one " * 5000], beam=1)
+    assert len(out) == 2

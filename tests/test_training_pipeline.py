@@ -80,3 +80,24 @@ def test_empty_validation_split_is_named_at_training_start(tmp_path):
         "model": {"d_model": 8, "ff_size": 8, "heads": 2, "encoder_layers": 1, "decoder_layers": 1}})
     with pytest.raises(VectorseqError, match=r"the validation split \(.*vs \+ .*vg\) is empty"):
         train(cfg, tmp_path / "out", progress=False, log=lambda *a: None)
+
+
+def test_pairs_over_max_ids_after_vectorization_are_dropped_with_their_text():
+    # issue 17 item 6: data.max_length counts whitespace tokens; a character/subword split can still make one
+    # "token" thousands of ids. drop_long_ids cuts ids and text alike.
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from vectorseq.data.corpus import ParallelCorpus
+    from vectorseq.errors import VectorseqError
+    from vectorseq.training.prepare import drop_long_ids
+    said = []
+    run = SimpleNamespace(cfg=config_from_dict({"data": {"max_ids": 3}, "training": {"max_steps": 1}}), say=said.append)
+    corpus = ParallelCorpus(["a", "bbbbbbbb", "c"], ["A", "B", "C"])
+    ids = ([np.arange(2), np.arange(8), np.arange(3)], [np.arange(1), np.arange(1), np.arange(3)])
+    src, tgt = drop_long_ids(run, corpus, ids)
+    assert [len(x) for x in src] == [2, 3] and corpus.src == ["a", "c"] and corpus.tgt == ["A", "C"]
+    assert corpus.skipped == {"too_long": 1} and "data.max_ids=3" in said[0]
+    with pytest.raises(VectorseqError, match="every training pair has more than data.max_ids=3"):
+        drop_long_ids(run, ParallelCorpus(["x"], ["y"]), ([np.arange(9)], [np.arange(1)]))

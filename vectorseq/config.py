@@ -81,7 +81,15 @@ class DataConfig:
     builtin: BuiltinConfig = _sub(BuiltinConfig, "dataset=builtin: corpus size and seed.")
     subset: int | None = _f(None, "Use only N training pairs (for learning curves); null = all.")
     subset_mode: Literal["first", "random"] = _f("random", "How the subset is taken: the first N or a seeded random N.")
-    max_length: int | None = _f(100, "Pairs with more whitespace tokens than this on either side are handled by `on_error`.")
+    max_length: int | None = _f(
+        100, "Pairs with more whitespace tokens than this on either side are handled by `on_error`.", ge=1)
+    max_chars: int | None = _f(
+        2000, "Pairs with more characters than this on either side are handled by `on_error` (counted before "
+        "vectorization: a long line without spaces is one whitespace token). null = no limit.", ge=1)
+    max_ids: int | None = _f(
+        1024, "In-memory training pairs with more token ids than this on either side after vectorization "
+        "(subwords, characters, bytes) are dropped and counted, so no batch grows without bound. null = no limit.",
+        ge=1)
     on_error: Literal["raise", "skip"] = _f(
         "skip", "Bad pairs (empty, over-long, invalid UTF-8): `raise` stops with file:line, `skip` drops and counts them."
     )
@@ -327,6 +335,9 @@ class DecodingConfig:
     max_length_extra: int = _f(10, "See max_length_ratio.")
     n_best: int = _f(1, "Return this many hypotheses per sentence (<= beam_size).", ge=1)
     batch_size: int = _f(64, "Sentences decoded together (sorted by length, output in input order).", ge=1)
+    max_input_tokens: int = _f(
+        1024, "translate/evaluate: a source with more token ids than this (after vectorization) is cut to its "
+        "first max_input_tokens ids, with a warning naming the line, so one huge input cannot stall decoding.", ge=1)
 
 
 @dataclass

@@ -12,6 +12,7 @@ embedding matrix is part of the weights.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -52,6 +53,19 @@ def _planned_model(cfg: Config, src: TextVectorizer, tgt: TextVectorizer) -> tup
         model = build_model(cfg, src, tgt)
     return ({k: tuple(v.shape) for k, v in model.state_dict().items()},
             sum(p.numel() for p in model.parameters()))  # parameters() lists a tied table once, as the file does
+
+
+def _cut_long(sources: list[list[int]], limit: int) -> list[list[int]]:
+    """Sources longer than ``limit`` ids cut to their first ``limit - 1`` ids and EOS, with one warning that
+    names the lines (decoding.max_input_tokens): a huge input would otherwise stall the whole batch."""
+    long = [i for i, ids in enumerate(sources) if len(ids) > limit]
+    if long:
+        warnings.warn(f"{len(long)} source(s) longer than decoding.max_input_tokens={limit} token ids were cut to "
+                      f"that length (input line(s) {', '.join(str(i + 1) for i in long[:10])}"
+                      f"{', ...' if len(long) > 10 else ''}); split them or raise the limit", stacklevel=3)
+        for i in long:
+            sources[i] = list(sources[i][: limit - 1]) + [sources[i][-1]]  # keep the EOS every source ends with
+    return sources
 
 
 class Translator:
@@ -101,7 +115,7 @@ class Translator:
     def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
         """Model inputs for raw source texts (every source ends with EOS), through ``source_encoder`` if set."""
         encode = self.source_encoder or self.src_vectorizer.encode_sources
-        return encode(list(texts))
+        return _cut_long(encode(list(texts)), self.config.decoding.max_input_tokens)
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,
