@@ -35,7 +35,13 @@ followed by 3-d vectors is a header; ``3 5`` followed by 1-d vectors is the word
 vector ``[5.0]``. The only genuinely ambiguous case is a 1-d file whose first line is ``N 1``: it is
 a header when the count of the lines that follow equals ``N`` (checked directly for files that fit
 in the first 64 KiB; for larger ones a header is assumed and the count is verified at the end of
-the stream). A header whose count disagrees with the file (a truncated download) is an error.
+the stream). A header whose count disagrees with the file (a truncated download) is an error. A file of
+only a ``count dim`` line is a header without vectors (an error), never one 1-d vector.
+
+Text never becomes binary numbers: after a header, the bytes count as word2vec binary only when up to 8
+records in the head are each a word, a space and ``dim`` finite float32 values whose bytes are not all
+printable text, and the lines that follow do not parse as text vectors (a text file whose header lies
+about the width is read as text, and its bad lines reported, never as float32 garbage).
 
 Readers
 -------
