@@ -38,7 +38,7 @@ def test_config_reference_documents_every_key():
     ("training", "label_smoothing", 3, r"training.label_smoothing: 3 is out of range"),
     ("training", "betas", [0.9, 1.0], r"training.betas: \[0.9, 1.0\] is out of range; it must be in \[0, 1\)"),
     ("training", "lr", float("nan"), r"training.lr: nan is not a finite number"),
-    ("training", "lr", 0, r"training.lr: 0 is out of range; it must be > 0"),
+    ("training", "lr", -0.1, r"training.lr: -0.1 must not be negative; it must be >= 0"),
     ("training", "lr", float("inf"), r"training.lr: inf is not a finite number"),
     ("training", "max_minutes", float("nan"), r"training.max_minutes: nan is not a finite number"),
     ("training", "max_epochs", 0, r"training.max_epochs: 0 is out of range; it must be >= 1"),

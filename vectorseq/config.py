@@ -299,7 +299,7 @@ class TrainingConfig:
     max_steps: int | None = _f(None, "Stop after this many updates.", ge=1)
     max_epochs: int | None = _f(None, "Stop after this many passes over the training data.", ge=1)
     max_minutes: float | None = _f(None, "Stop after this much wall-clock training time.", gt=0)
-    lr: float = _f(0.0005, "Peak learning rate (AdamW).", gt=0)
+    lr: float = _f(0.0005, "Peak learning rate (AdamW); 0 keeps the weights as they are.", ge=0)
     weight_decay: float = _f(0.0, "AdamW weight decay.")
     betas: list[float] = _f([0.9, 0.98], "AdamW betas (each in [0, 1)).", ge=0, lt=1)
     schedule: Literal["inverse_sqrt", "plateau", "constant"] = _f(

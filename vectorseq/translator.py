@@ -46,11 +46,16 @@ def resolve_device(name: str = "auto") -> torch.device:
     return dev
 
 
-def _planned_model(cfg: Config, src: TextVectorizer, tgt: TextVectorizer) -> tuple[dict[str, tuple[int, ...]], int]:
+def _planned_model(cfg: Config, src: TextVectorizer,
+                   tgt: TextVectorizer) -> tuple[dict[str, tuple[int, ...]], int] | None:
     """The saved tensors' shapes and the distinct parameters' value count of the model ``cfg`` describes,
-    built on the meta device (shapes without storage, whatever size the config asks for)."""
-    with torch.device("meta"):
-        model = build_model(cfg, src, tgt)
+    built on the meta device (shapes without storage, whatever size the config asks for); None for an input
+    layer that computes values while it is built (count-based IDF), which meta tensors cannot hold."""
+    try:
+        with torch.device("meta"):
+            model = build_model(cfg, src, tgt)
+    except (RuntimeError, NotImplementedError):  # e.g. Tensor.item() on a meta tensor
+        return None
     return ({k: tuple(v.shape) for k, v in model.state_dict().items()},
             sum(p.numel() for p in model.parameters()))  # parameters() lists a tied table once, as the file does
 
@@ -98,7 +103,9 @@ class Translator:
                                  "validation yet")
         cfg = load_config(d / CONFIG_FILE)
         src, tgt = load_vectorizers(d, cfg.vectorizer.shared)
-        check_weights_fit(*_planned_model(cfg, src, tgt), d / weights)  # before allocating the real model
+        planned = _planned_model(cfg, src, tgt)
+        if planned is not None:
+            check_weights_fit(*planned, d / weights)  # before allocating the real model
         model = build_model(cfg, src, tgt)
         dev = resolve_device(device)
         load_weights(model, d / weights, dev)
@@ -115,7 +122,9 @@ class Translator:
     def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
         """Model inputs for raw source texts (every source ends with EOS), through ``source_encoder`` if set."""
         encode = self.source_encoder or self.src_vectorizer.encode_sources
-        return _cut_long(encode(list(texts)), self.config.decoding.max_input_tokens)
+        # a config object built by other code (the export's stand-in) may predate the key: no cut then
+        limit = getattr(self.config.decoding, "max_input_tokens", None)
+        return _cut_long(encode(list(texts)), limit) if limit else encode(list(texts))
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,
