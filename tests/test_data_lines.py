@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from _data_files import write
@@ -30,3 +32,38 @@ def test_count_file_lines(tmp_path):
     assert count_file_lines(write(tmp_path / "c.txt", "")) == 0
     with pytest.raises(DataError, match="file not found"):
         count_file_lines(tmp_path / "missing.txt")
+
+
+# ---- issue 17 item 6: only regular files are read, and no line can exhaust memory
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_non_regular_files_are_one_line_errors_not_hangs(tmp_path, kind):
+    import os
+
+    from vectorseq.data.lines import iter_lines
+    from vectorseq.embeddings.vectors_io import detect_format, stream_vectors
+    if kind == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)  # opening it for reading would block until a writer comes
+    elif kind == "device":
+        path = Path("/dev/zero")  # never ends
+    else:
+        path = tmp_path
+    expected = {"fifo": "is a FIFO", "device": "is a device", "directory": "is a directory"}[kind]
+    with pytest.raises(DataError, match=expected) as e:
+        list(iter_lines(path))
+    assert str(path) in str(e.value)
+    with pytest.raises(DataError, match=expected):
+        detect_format(path)
+    with pytest.raises(DataError, match=expected):
+        list(stream_vectors(path))
+
+
+def test_a_line_longer_than_the_cap_is_a_problem_line_and_reading_goes_on(tmp_path, monkeypatch):
+    import vectorseq.data.lines as lines
+    monkeypatch.setattr(lines, "MAX_LINE_BYTES", 64)
+    p = tmp_path / "t.txt"
+    p.write_bytes(b"ok one\n" + b"x" * 1000 + b"\nok two\n")
+    got = list(lines.iter_lines(p))
+    assert [(g.number, g.text, g.kind if g.error else None) for g in got] == [
+        (1, "ok one", None), (2, None, "too_long"), (3, "ok two", None)]
+    assert "line 2 (byte 7) is longer than 64 bytes" in got[1].error

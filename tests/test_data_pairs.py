@@ -41,3 +41,15 @@ def test_arguments_and_alignment_are_checked(tmp_path):
     with pytest.raises(DataError, match="has 2 lines but"):
         count_lines(src, tgt)
     assert count_lines(src) == 2
+
+
+def test_a_long_line_without_spaces_is_too_long_by_characters(tmp_path):
+    # issue 17 item 6: a 1 MB line without spaces is one whitespace token and passed max_length
+    from vectorseq.data.parallel import read_parallel
+    src, tgt = tmp_path / "s.txt", tmp_path / "t.txt"
+    src.write_text("a b\n" + "x" * 1_000_000 + "\nc d\n", encoding="utf-8")
+    tgt.write_text("A B\nY\nC D\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 2 has 1000000 characters in .*s.txt, more than max_chars=2000"):
+        read_parallel(src, tgt, max_length=100, max_chars=2000)
+    corpus = read_parallel(src, tgt, max_length=100, max_chars=2000, on_error="skip")
+    assert corpus.src == ["a b", "c d"] and corpus.skipped == {"too_long": 1}

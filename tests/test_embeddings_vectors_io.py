@@ -262,3 +262,47 @@ def test_readers_stream_every_format_in_file_order(tmp_path, kind):
     got = [(w.decode("utf-8"), reader.vector(h)) for w, h in reader]
     assert [w for w, _ in got] == words
     assert np.array_equal(np.stack([v for _, v in got]), vecs)
+
+
+# ---- issue 17 item 3: detection never turns text into binary numbers
+def test_text_file_whose_header_lies_about_the_width_is_never_binary(tmp_path):
+    from vectorseq.embeddings.vectors_io import detect_format
+    p = tmp_path / "v.vec"
+    body = "".join(f"w{i} {i * 0.125:.4f} {-i * 0.25:.4f} 0.5000\n" for i in range(20))
+    for header in ("20 50\n", "20 4\n", "20 7\n", "3 2\n"):  # widths that lie (the real width is 3)
+        p.write_text(header + body, encoding="utf-8")
+        info = detect_format(p)
+        assert info.format != "word2vec-binary", header
+    p.write_text("20 3\n" + body, encoding="utf-8")
+    assert detect_format(p).format == "word2vec"
+
+
+def test_real_word2vec_binary_is_still_detected(tmp_path):
+    import numpy as np
+
+    from vectorseq.embeddings.vectors_io import detect_format
+    rng = np.random.default_rng(0)
+    p = tmp_path / "v.bin"
+    with open(p, "wb") as f:
+        f.write(b"12 5\n")
+        for i in range(12):
+            f.write(f"word{i} ".encode() + rng.standard_normal(5).astype("<f4").tobytes() + b"\n")
+    info = detect_format(p)
+    assert (info.format, info.dim, info.count) == ("word2vec-binary", 5, 12)
+
+
+def test_a_file_of_only_a_header_is_an_error(tmp_path):
+    from vectorseq.embeddings.vectors_io import detect_format
+    p = tmp_path / "v.vec"
+    p.write_text("2 3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="header but no vectors"):
+        detect_format(p)
+
+
+def test_zero_width_npy_is_a_one_line_error(tmp_path):
+    import numpy as np
+
+    from vectorseq.embeddings.vectors_io import load_npy
+    np.save(tmp_path / "v.npy", np.zeros((3, 0), dtype=np.float32))
+    with pytest.raises(DataError, match="zero width"):
+        load_npy(str(tmp_path / "v.npy"))

@@ -56,3 +56,28 @@ def test_save_load_errors(tmp_path):
     (tmp_path / "bad" / "vectorizer.json").write_text("{not json")
     with pytest.raises(VectorseqError, match="not valid JSON"):
         TextVectorizer.load(tmp_path / "bad")
+
+
+def test_hostile_split_pattern_in_vectorizer_json_is_refused_not_hanging(tmp_path):
+    # issue 17 item 6: a catastrophic-backtracking split_pattern planted in vectorizer.json hung translate.
+    # Run in a subprocess with a timeout, so a regression fails instead of hanging the suite.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from vectorseq.vectorizer import TextVectorizer
+    TextVectorizer(split="word", split_pattern=r"\w+").adapt(["a b c", "b c d"]).save(tmp_path / "v")
+    path = tmp_path / "v" / "vectorizer.json"
+    state = json.loads(path.read_text(encoding="utf-8"))
+    blob = json.dumps(state)
+    assert r"\\w+" in blob  # the pattern is stored; plant a hostile one in its place
+    path.write_text(blob.replace(r"\\w+", r"(a+)+$"), encoding="utf-8")
+    code = ("import sys\nfrom vectorseq.vectorizer import TextVectorizer\nfrom vectorseq.errors import VectorseqError\n"
+            "try:\n    v = TextVectorizer.load(sys.argv[1]); print(v.encode_many(['a' * 40 + '!']))\n"
+            "except VectorseqError as e:\n    print('ERROR', e)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "v")], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "ERROR split_pattern '(a+)+$' has a quantifier inside a repeated group" in r.stdout

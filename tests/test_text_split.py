@@ -1,10 +1,12 @@
 """Tests for vectorseq.text.split: the split options, the word pattern and joining word tokens back."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vectorseq.text.split import join_word_tokens, word_regex
+from vectorseq.errors import VectorseqError
 from vectorseq.text.standardize import standardize
 from vectorseq.vectorizer import TextVectorizer
 
@@ -55,3 +57,16 @@ def test_property_word_round_trip(x, std):
     # re-splitting the decoded text gives back the same tokens
     assert raw.tokenize(raw.decode(raw.encode(x))) == raw.tokenize(x)
     assert raw.tokenize(x) == word_regex().findall(x)  # the fast BMP path splits like the full pattern
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+b", r"(a|a)*b", r"(\w*)*x", r"(?:a|ab)+"])
+def test_patterns_that_can_backtrack_exponentially_are_refused(pattern):
+    from vectorseq.text.split import compile_split_pattern
+    with pytest.raises(VectorseqError, match="inside a repeated group"):
+        compile_split_pattern(pattern)
+
+
+@pytest.mark.parametrize("pattern", [r"\w+(?:'\w+)?", r"(?:\w|')+", r"\S+|\d", r"(?:ab)+", r"[^\s]+"])
+def test_ordinary_patterns_still_compile(pattern):
+    from vectorseq.text.split import compile_split_pattern
+    assert compile_split_pattern(pattern).pattern == pattern

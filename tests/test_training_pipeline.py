@@ -2,6 +2,8 @@
 streamed training set trains (and resumes) through the same loop."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from _tiny_training import TINY, quiet, tiny_config
@@ -62,3 +64,40 @@ def test_streamed_training_crosses_epochs_and_resumes_mid_epoch_with_identical_v
     by_step = {h["step"]: (h["epoch"], h["valid_loss"], h["valid_bleu"]) for h in resumed.history}
     for h in full.history:  # the resumed run validates at the same steps with the same results
         assert by_step[h["step"]] == (h["epoch"], h["valid_loss"], h["valid_bleu"])
+
+
+def test_empty_validation_split_is_named_at_training_start(tmp_path):
+    # issue 17 item 9: an empty validation set stopped deep in training; now a one-line error naming the files
+    from vectorseq.config import config_from_dict
+    from vectorseq.errors import VectorseqError
+    from vectorseq.training import train
+    for name, text in (("s", "a b\nc d\n"), ("g", "x y\nz w\n"), ("vs", ""), ("vg", "")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    cfg = config_from_dict({
+        "data": {"dataset": "files", "train": {"src": str(tmp_path / "s"), "tgt": str(tmp_path / "g")},
+                 "valid": {"src": str(tmp_path / "vs"), "tgt": str(tmp_path / "vg")}},
+        "training": {"max_steps": 1, "device": "cpu"},
+        "model": {"d_model": 8, "ff_size": 8, "heads": 2, "encoder_layers": 1, "decoder_layers": 1}})
+    with pytest.raises(VectorseqError, match=r"the validation split \(.*vs \+ .*vg\) is empty"):
+        train(cfg, tmp_path / "out", progress=False, log=lambda *a: None)
+
+
+def test_pairs_over_max_ids_after_vectorization_are_dropped_with_their_text():
+    # issue 17 item 6: data.max_length counts whitespace tokens; a character/subword split can still make one
+    # "token" thousands of ids. drop_long_ids cuts ids and text alike.
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from vectorseq.data.corpus import ParallelCorpus
+    from vectorseq.errors import VectorseqError
+    from vectorseq.training.prepare import drop_long_ids
+    said = []
+    run = SimpleNamespace(cfg=config_from_dict({"data": {"max_ids": 3}, "training": {"max_steps": 1}}), say=said.append)
+    corpus = ParallelCorpus(["a", "bbbbbbbb", "c"], ["A", "B", "C"])
+    ids = ([np.arange(2), np.arange(8), np.arange(3)], [np.arange(1), np.arange(1), np.arange(3)])
+    src, tgt = drop_long_ids(run, corpus, ids)
+    assert [len(x) for x in src] == [2, 3] and corpus.src == ["a", "c"] and corpus.tgt == ["A", "C"]
+    assert corpus.skipped == {"too_long": 1} and "data.max_ids=3" in said[0]
+    with pytest.raises(VectorseqError, match="every training pair has more than data.max_ids=3"):
+        drop_long_ids(run, ParallelCorpus(["x"], ["y"]), ([np.arange(9)], [np.arange(1)]))

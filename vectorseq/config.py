@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -26,7 +28,11 @@ from .text.subword_sampling import SamplingSpec
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
-    """A dataclass field with documentation (and an optional list of choices)."""
+    """A dataclass field with documentation and optional checks the builder applies to every value.
+
+    ``ge``/``gt``/``lt``/``le``: the range of a number (of each element of a list), e.g. ``ge=0, lt=1`` for
+    a dropout probability; ``negative_ok``: the value may be negative (otherwise negatives are refused).
+    """
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata={"doc": doc, **kw})
     return field(default=default, metadata={"doc": doc, **kw})
@@ -51,7 +57,7 @@ class BuiltinConfig:
     """The built-in generated corpus (numbers and dates, English -> tgt_lang); needs no download."""
 
     n_train: int = _f(12000, "Training pairs to generate.")
-    n_val: int = _f(300, "Validation pairs.")
+    n_val: int = _f(300, "Validation pairs.", ge=1)
     n_test: int = _f(300, "Test pairs.")
     seed: int = _f(0, "Generator seed (the corpus is identical for identical settings).")
 
@@ -75,7 +81,15 @@ class DataConfig:
     builtin: BuiltinConfig = _sub(BuiltinConfig, "dataset=builtin: corpus size and seed.")
     subset: int | None = _f(None, "Use only N training pairs (for learning curves); null = all.")
     subset_mode: Literal["first", "random"] = _f("random", "How the subset is taken: the first N or a seeded random N.")
-    max_length: int | None = _f(100, "Pairs with more whitespace tokens than this on either side are handled by `on_error`.")
+    max_length: int | None = _f(
+        100, "Pairs with more whitespace tokens than this on either side are handled by `on_error`.", ge=1)
+    max_chars: int | None = _f(
+        2000, "Pairs with more characters than this on either side are handled by `on_error` (counted before "
+        "vectorization: a long line without spaces is one whitespace token). null = no limit.", ge=1)
+    max_ids: int | None = _f(
+        1024, "In-memory training pairs with more token ids than this on either side after vectorization "
+        "(subwords, characters, bytes) are dropped and counted, so no batch grows without bound. null = no limit.",
+        ge=1)
     on_error: Literal["raise", "skip"] = _f(
         "skip", "Bad pairs (empty, over-long, invalid UTF-8): `raise` stops with file:line, `skip` drops and counts them."
     )
@@ -259,13 +273,14 @@ class ModelConfig:
     """The encoder-decoder."""
 
     type: Literal["transformer", "rnn"] = _f("transformer", "transformer or rnn.")
-    d_model: int = _f(128, "Width of embeddings and hidden states.")
-    ff_size: int = _f(256, "Transformer feed-forward width.")
-    heads: int = _f(4, "Transformer attention heads.")
-    encoder_layers: int = _f(4, "Encoder layers.")
-    decoder_layers: int = _f(4, "Decoder layers.")
-    dropout: float = _f(0.1, "Dropout on embeddings, attention outputs and feed-forward / RNN outputs.")
-    attention_dropout: float = _f(0.0, "Dropout on attention weights (Transformer).")
+    d_model: int = _f(128, "Width of embeddings and hidden states.", ge=1)
+    ff_size: int = _f(256, "Transformer feed-forward width.", ge=1)
+    heads: int = _f(4, "Transformer attention heads.", ge=1)
+    encoder_layers: int = _f(4, "Encoder layers.", ge=1)
+    decoder_layers: int = _f(4, "Decoder layers.", ge=1)
+    dropout: float = _f(0.1, "Dropout on embeddings, attention outputs and feed-forward / RNN outputs.",
+                            ge=0, lt=1)
+    attention_dropout: float = _f(0.0, "Dropout on attention weights (Transformer).", ge=0, lt=1)
     tie_embeddings: bool = _f(True, "Tie the decoder's input embedding and output projection.")
     share_embeddings: bool = _f(False, "One embedding table for encoder and decoder (needs vectorizer.shared).")
     rnn_cell: Literal["lstm", "gru"] = _f("lstm", "rnn: recurrent cell.")
@@ -281,30 +296,31 @@ class TrainingConfig:
     seed: int = _f(42, "Seed for initialisation, batch order and dropout (runs are reproducible).")
     batch_tokens: int = _f(4096, "Token budget per batch: max(src, tgt) length x sentences, padding included.")
     accumulate: int = _f(1, "Batches whose gradients are summed into one update (a larger effective batch).")
-    max_steps: int | None = _f(None, "Stop after this many updates.")
-    max_epochs: int | None = _f(None, "Stop after this many passes over the training data.")
-    max_minutes: float | None = _f(None, "Stop after this much wall-clock training time.")
-    lr: float = _f(0.0005, "Peak learning rate (AdamW).")
+    max_steps: int | None = _f(None, "Stop after this many updates.", ge=1)
+    max_epochs: int | None = _f(None, "Stop after this many passes over the training data.", ge=1)
+    max_minutes: float | None = _f(None, "Stop after this much wall-clock training time.", gt=0)
+    lr: float = _f(0.0005, "Peak learning rate (AdamW); 0 keeps the weights as they are.", ge=0)
     weight_decay: float = _f(0.0, "AdamW weight decay.")
-    betas: list[float] = _f([0.9, 0.98], "AdamW betas.")
+    betas: list[float] = _f([0.9, 0.98], "AdamW betas (each in [0, 1)).", ge=0, lt=1)
     schedule: Literal["inverse_sqrt", "plateau", "constant"] = _f(
         "inverse_sqrt", "Linear warmup then 1/sqrt(step) decay, halve-on-plateau of the validation score, or constant."
     )
     warmup_steps: int = _f(400, "Linear warmup length (inverse_sqrt and constant).")
     plateau_patience: int = _f(2, "plateau: validations without improvement before the rate is halved.")
-    label_smoothing: float = _f(0.1, "Label smoothing of the cross-entropy loss.")
-    clip_norm: float | None = _f(1.0, "Clip the gradient norm to this (null = no clipping).")
+    label_smoothing: float = _f(0.1, "Label smoothing of the cross-entropy loss.", ge=0, lt=1)
+    clip_norm: float | None = _f(1.0, "Clip the gradient norm to this (null = no clipping).", gt=0)
     valid_every: int = _f(500, "Validate every N updates (and at the end).")
     valid_max_sentences: int | None = _f(None, "Decode at most this many validation sentences for BLEU (null = all).")
     early_stopping_metric: Literal["bleu", "loss"] = _f("bleu", "Which validation score picks the best checkpoint.")
     patience: int | None = _f(None, "Stop after this many validations without improvement (null = never).")
     threads: int | None = _f(None, "torch intra-op threads (null = number of cores).")
-    device: str = _f("auto", "auto (cuda when available), cpu or cuda[:N].")
+    device: str = _f("auto", "auto (cuda when available), cpu, cuda[:N] or mps.",
+                     pattern=r"auto|cpu|mps|cuda(:\d+)?", expected="auto, cpu, cuda, cuda:N or mps")
     amp: bool = _f(True, "bf16 autocast on GPUs that support it (ignored on CPU).")
     resume: bool = _f(True, "Resume from MODEL_DIR/checkpoints/last when it exists.")
     log_every: int = _f(50, "Refresh the progress bar statistics every N updates.")
     dist_timeout_s: float = _f(
-        600.0, "torchrun/DDP: a rank that does not join a collective within this many seconds fails the job."
+        600.0, "torchrun/DDP: a rank that does not join a collective within this many seconds fails the job.", gt=0
     )
 
 
@@ -313,12 +329,15 @@ class TrainingConfig:
 class DecodingConfig:
     """How translations are produced (validation uses greedy search; evaluate/translate use these)."""
 
-    beam_size: int = _f(5, "Beam size (1 = greedy search).")
+    beam_size: int = _f(5, "Beam size (1 = greedy search).", ge=1)
     length_penalty: float = _f(1.0, "GNMT-style length penalty alpha: score / ((5 + len) / 6) ** alpha.")
-    max_length_ratio: float = _f(1.5, "Stop a hypothesis at max_length_ratio * source length + max_length_extra.")
+    max_length_ratio: float = _f(1.5, "Stop a hypothesis at max_length_ratio * source length + max_length_extra.", gt=0)
     max_length_extra: int = _f(10, "See max_length_ratio.")
-    n_best: int = _f(1, "Return this many hypotheses per sentence (<= beam_size).")
-    batch_size: int = _f(64, "Sentences decoded together (sorted by length, output in input order).")
+    n_best: int = _f(1, "Return this many hypotheses per sentence (<= beam_size).", ge=1)
+    batch_size: int = _f(64, "Sentences decoded together (sorted by length, output in input order).", ge=1)
+    max_input_tokens: int = _f(
+        1024, "translate/evaluate: a source with more token ids than this (after vectorization) is cut to its "
+        "first max_input_tokens ids, with a warning naming the line, so one huge input cannot stall decoding.", ge=1)
 
 
 @dataclass
@@ -425,6 +444,11 @@ def _type_ok(value: Any, annotation: Any) -> tuple[bool, Any]:
     if annotation is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return True, float(value)
+        if isinstance(value, str):  # YAML 1.1 reads `1e-4` (no dot) as a string: accept what is plainly a number
+            try:
+                return True, float(value.strip().replace("_", ""))
+            except ValueError:
+                return False, value
         return False, value
     if annotation is int:
         return isinstance(value, int) and not isinstance(value, bool), value
@@ -462,6 +486,44 @@ def _unknown_key(source: str, path: str, key: Any, names: list[str]) -> ConfigEr
     return ConfigError(f"unknown config key {(f'{path}.{key}' if path else str(key))!r}{hint}")
 
 
+def _range_text(meta: Any) -> str:
+    """The range a field's metadata allows, as ``[0, 1)``, ``> 0``, ``>= 1`` (empty when unbounded)."""
+    lo = ("[", meta["ge"]) if "ge" in meta else ("(", meta["gt"]) if "gt" in meta else None
+    hi = ("]", meta["le"]) if "le" in meta else (")", meta["lt"]) if "lt" in meta else None
+    if lo and hi:
+        return f"in {lo[0]}{lo[1]}, {hi[1]}{hi[0]}"
+    if lo:
+        return f"{'>=' if lo[0] == '[' else '>'} {lo[1]}"
+    return f"{'<=' if hi[0] == ']' else '<'} {hi[1]}" if hi else ""
+
+
+def _in_range(x: float, meta: Any) -> bool:
+    """Whether the number ``x`` lies in the range of the field metadata ``meta``."""
+    if "ge" in meta and not x >= meta["ge"] or "gt" in meta and not x > meta["gt"]:
+        return False
+    return not ("le" in meta and not x <= meta["le"] or "lt" in meta and not x < meta["lt"])
+
+
+def _check_value(where: str, value: Any, meta: Any, shown: Any) -> None:
+    """The one value check of every config key: finite numbers inside the field's range (no negatives unless
+    ``negative_ok``), strings matching its pattern; a list is checked element by element against the range.
+    A ConfigError names the key, the value as written (``shown``) and what it must be."""
+    items = value if isinstance(value, list) else [value]
+    rng = _range_text(meta)
+    for x in items:
+        if isinstance(x, bool) or x is None:
+            continue
+        if isinstance(x, float) and not math.isfinite(x):
+            raise ConfigError(f"{where}: {x!r} is not a finite number; write a number{' ' + rng if rng else ''}"
+                              " (or null where the key allows it)")
+        if isinstance(x, (int, float)) and x is value and x < 0 and not meta.get("negative_ok", False):
+            raise ConfigError(f"{where}: {shown!r} must not be negative{'; it must be ' + rng if rng else ''}")
+        if isinstance(x, (int, float)) and not _in_range(x, meta):
+            raise ConfigError(f"{where}: {shown!r} is out of range; it must be {rng}")
+        if isinstance(x, str) and "pattern" in meta and not re.fullmatch(meta["pattern"], x):
+            raise ConfigError(f"{where}: {x!r} is not valid; expected {meta.get('expected', meta['pattern'])}")
+
+
 def build_dataclass(cls: type, raw: Any, path: str = "", source: str = "") -> Any:
     """Validate a mapping (as read from YAML) into the dataclass ``cls``, nested dataclasses included.
 
@@ -489,9 +551,7 @@ def build_dataclass(cls: type, raw: Any, path: str = "", source: str = "") -> An
         if not ok:
             expected = fields[key].metadata.get("expected") or _describe(ann)
             raise ConfigError(f"{_at(source, where)}: {value!r} is not valid; expected {expected}")
-        negative_ok = fields[key].metadata.get("negative_ok", False)  # e.g. sampling_nbest: -1 = the whole lattice
-        if isinstance(coerced, (int, float)) and not isinstance(coerced, bool) and coerced < 0 and not negative_ok:
-            raise ConfigError(f"{_at(source, where)}: {value!r} must not be negative")
+        _check_value(_at(source, where), coerced, fields[key].metadata, value)
         kwargs[key] = coerced
     return cls(**kwargs)
 
@@ -517,13 +577,41 @@ def parse_override(text: str) -> dict[str, Any]:
     if "=" not in text:
         raise ConfigError(f"--set {text!r}: expected KEY.PATH=VALUE, e.g. training.max_steps=100")
     key, value = text.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(p.strip() for p in parts):
+        raise ConfigError(f"--set {text!r}: {key!r} is not a key path; expected KEY.PATH=VALUE, e.g. training.lr=0.001")
+    try:
+        parsed = yaml.load(value, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({getattr(e, 'problem', None) or e}); "
+                          "quote it, e.g. --set 'name=\"a: b\"'") from None
     node: dict[str, Any] = {}
     cur = node
-    parts = key.strip().split(".")
     for p in parts[:-1]:
-        cur = cur.setdefault(p, {})
-    cur[parts[-1]] = yaml.safe_load(value)
+        cur = cur.setdefault(p.strip(), {})
+    cur[parts[-1].strip()] = parsed
     return node
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, refusing a mapping that repeats a key (PyYAML silently keeps the last value)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: let SafeLoader give its own error
+                continue
+            if first != line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {first}); keep one of them", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, UniqueKeyLoader.construct_mapping)
 
 
 def read_yaml(path: str | Path, what: str = "config file") -> Any:
@@ -532,7 +620,11 @@ def read_yaml(path: str | Path, what: str = "config file") -> Any:
     if not p.is_file():
         raise ConfigError(f"{p}: {what} not found; check the path")
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
+        return yaml.load(p.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: {what} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read the {what} ({e.strerror or e})") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -542,6 +634,9 @@ def read_yaml(path: str | Path, what: str = "config file") -> Any:
 def load_config(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> Config:
     """Read a YAML/JSON config file (or the defaults when ``path`` is None) and apply overrides."""
     raw: dict[str, Any] = (read_yaml(path) or {}) if path is not None else {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a config file is a mapping of sections (data:, model:, training: ...), "
+                          f"not a {type(raw).__name__}")
     if isinstance(overrides, dict):
         raw = merge(raw, overrides)
     else:

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_model
 
 from .errors import VectorseqError
@@ -87,3 +87,35 @@ def load_weights(model: torch.nn.Module, path: str | Path, device: str | torch.d
     if unexpected or missing:
         raise VectorseqError(f"{path}: weights do not match the model (missing {sorted(missing)[:5]}, "
                              f"unexpected {sorted(unexpected)[:5]}); was it trained with another config?")
+
+
+def weight_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """Every tensor's shape in a safetensors file, read from its header only (no tensor is loaded)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise VectorseqError(f"{path}: not a readable safetensors weights file ({type(e).__name__}: "
+                             f"{str(e).splitlines()[0][:120]}); restore it from a copy or train again") from None
+
+
+def check_weights_fit(expected: dict[str, tuple[int, ...]], n_expected: int, path: str | Path) -> None:
+    """Refuse, before any allocation, a config whose model differs from the weights file's header: a tensor
+    of another shape under the same name, or more values than the file holds (``n_expected``: the distinct
+    parameters' values of the model built on the meta device). A config edited to ask for a huge model is
+    then a one-line error instead of an out-of-memory."""
+    found = weight_shapes(path)
+    wrong = [f"{k} {expected[k]} vs {found[k]}" for k in expected if k in found and expected[k] != found[k]]
+    n_file = sum(_numel(s) for s in found.values())
+    if wrong or n_expected > n_file:
+        detail = f"; shapes differ: {'; '.join(wrong[:3])}" if wrong else ""
+        raise VectorseqError(f"{path}: the folder's config describes a model of {n_expected:,} parameter values "
+                             f"but the weights hold {n_file:,}{detail}; was config.yaml edited, or the weights "
+                             "copied from another model?")
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n

@@ -12,6 +12,7 @@ embedding matrix is part of the weights.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -21,15 +22,55 @@ from .config import Config, load_config
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
 from .models import build_model
-from .modelfolder import CONFIG_FILE, WEIGHTS_FILE, load_vectorizers, load_weights, save_vectorizers, save_weights
+from .modelfolder import (CONFIG_FILE, WEIGHTS_FILE, check_weights_fit, load_vectorizers, load_weights,
+                          save_vectorizers, save_weights)
 from .vectorizer import TextVectorizer
 
 def resolve_device(name: str = "auto") -> torch.device:
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` as a torch device that exists on this machine."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise VectorseqError(f"device {name!r} is not a device name; use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
         raise VectorseqError(f"device {name!r} requested but no CUDA GPU is available; use device: cpu or auto")
-    return torch.device(name)
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise VectorseqError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s) "
+                             f"(cuda:0..cuda:{torch.cuda.device_count() - 1}); use one of them or auto")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise VectorseqError(f"device {name!r} requested but MPS is not available; use device: cpu or auto")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise VectorseqError(f"device {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    return dev
+
+
+def _planned_model(cfg: Config, src: TextVectorizer,
+                   tgt: TextVectorizer) -> tuple[dict[str, tuple[int, ...]], int] | None:
+    """The saved tensors' shapes and the distinct parameters' value count of the model ``cfg`` describes,
+    built on the meta device (shapes without storage, whatever size the config asks for); None for an input
+    layer that computes values while it is built (count-based IDF), which meta tensors cannot hold."""
+    try:
+        with torch.device("meta"):
+            model = build_model(cfg, src, tgt)
+    except (RuntimeError, NotImplementedError):  # e.g. Tensor.item() on a meta tensor
+        return None
+    return ({k: tuple(v.shape) for k, v in model.state_dict().items()},
+            sum(p.numel() for p in model.parameters()))  # parameters() lists a tied table once, as the file does
+
+
+def _cut_long(sources: list[list[int]], limit: int) -> list[list[int]]:
+    """Sources longer than ``limit`` ids cut to their first ``limit - 1`` ids and EOS, with one warning that
+    names the lines (decoding.max_input_tokens): a huge input would otherwise stall the whole batch."""
+    long = [i for i, ids in enumerate(sources) if len(ids) > limit]
+    if long:
+        warnings.warn(f"{len(long)} source(s) longer than decoding.max_input_tokens={limit} token ids were cut to "
+                      f"that length (input line(s) {', '.join(str(i + 1) for i in long[:10])}"
+                      f"{', ...' if len(long) > 10 else ''}); split them or raise the limit", stacklevel=3)
+        for i in long:
+            sources[i] = list(sources[i][: limit - 1]) + [sources[i][-1]]  # keep the EOS every source ends with
+    return sources
 
 
 class Translator:
@@ -62,6 +103,9 @@ class Translator:
                                  "validation yet")
         cfg = load_config(d / CONFIG_FILE)
         src, tgt = load_vectorizers(d, cfg.vectorizer.shared)
+        planned = _planned_model(cfg, src, tgt)
+        if planned is not None:
+            check_weights_fit(*planned, d / weights)  # before allocating the real model
         model = build_model(cfg, src, tgt)
         dev = resolve_device(device)
         load_weights(model, d / weights, dev)
@@ -78,7 +122,9 @@ class Translator:
     def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
         """Model inputs for raw source texts (every source ends with EOS), through ``source_encoder`` if set."""
         encode = self.source_encoder or self.src_vectorizer.encode_sources
-        return encode(list(texts))
+        # a config object built by other code (the export's stand-in) may predate the key: no cut then
+        limit = getattr(self.config.decoding, "max_input_tokens", None)
+        return _cut_long(encode(list(texts)), limit) if limit else encode(list(texts))
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,

@@ -9,7 +9,10 @@ from :func:`iter_lines`, which
 * decodes strictly as UTF-8, line by line, so a bad byte is reported with its line and byte offset instead
   of surfacing as a raw ``UnicodeDecodeError`` (a UTF-8 byte-order mark at the start is dropped);
 * splits on ``\\n`` only and strips the line ending (and, by default, surrounding whitespace);
-* streams: it holds one line at a time, never a whole file.
+* streams: it holds one line at a time, never a whole file, and a line of more than
+  :data:`MAX_LINE_BYTES` comes back as a problem (a file without line breaks cannot eat memory);
+* opens regular files only (:func:`open_regular`, also used by the vectors readers): a FIFO would block
+  forever and ``/dev/zero`` never ends, so a device, FIFO, socket or directory is a one-line error.
 
 A missing, unreadable or corrupt file raises :class:`~vectorseq.errors.DataError` naming the file (and the
 line); an undecodable line does not raise here, it comes back with its problem so that the caller can
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,30 +32,55 @@ from vectorseq.errors import DataError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["PathLike", "Line", "open_binary", "iter_lines", "count_remaining", "count_file_lines"]
+__all__ = ["PathLike", "Line", "MAX_LINE_BYTES", "open_regular", "open_binary", "iter_lines", "count_remaining",
+           "count_file_lines"]
+
+#: The longest line read (bytes): far above any sentence, low enough that one line cannot exhaust memory.
+MAX_LINE_BYTES = 1 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 
 
-def open_binary(path: PathLike) -> BinaryIO:
-    """Open ``path`` for binary reading, transparently decompressing gzip (detected by magic bytes).
+def _not_regular(mode: int) -> str | None:
+    """What a non-regular file is (None for a regular file)."""
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"),
+             (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), None if stat.S_ISREG(mode) else "not a regular file")
 
-    Raises DataError for a missing file, a directory or an unreadable file.
+
+def open_regular(path: PathLike, what: str = "a text file (one sentence per line)") -> BinaryIO:
+    """Open a regular file for binary reading: the one safe opener of data, vectors and word-list files.
+
+    The kind is checked before opening (opening a FIFO blocks until a writer comes; a device like /dev/zero
+    never ends). Raises DataError naming the file for a missing, non-regular or unreadable path.
     """
     p = Path(path)
     try:
-        f = open(p, "rb")
+        kind = _not_regular(os.stat(p).st_mode)
     except FileNotFoundError:
         raise DataError(
             f"file not found; check the path (relative paths are resolved from {os.getcwd()})", str(p)
         ) from None
-    except IsADirectoryError:
-        raise DataError("is a directory, expected a text file (one sentence per line)", str(p)) from None
+    except OSError as e:
+        raise DataError(f"cannot open: {e.strerror or e}", str(p)) from None
+    if kind is not None:
+        raise DataError(f"is {kind}, expected {what}", str(p))
+    try:
+        return open(p, "rb")
     except PermissionError:
         raise DataError("permission denied; check the file's permissions", str(p)) from None
     except OSError as e:
         raise DataError(f"cannot open: {e.strerror or e}", str(p)) from None
+
+
+def open_binary(path: PathLike) -> BinaryIO:
+    """Open ``path`` for binary reading, transparently decompressing gzip (detected by magic bytes).
+
+    Raises DataError for a missing file, a directory, FIFO or device, or an unreadable file.
+    """
+    p = Path(path)
+    f = open_regular(p)
     try:
         magic = f.read(2)
         f.seek(0)
@@ -73,14 +102,16 @@ def _corrupt_gzip(path: PathLike, after_line: int, error: Exception) -> DataErro
 
 
 class Line:
-    """One physical line: its 1-based number, decoded text (None if not UTF-8) and the decode problem."""
+    """One physical line: its 1-based number, decoded text (None if unreadable), the problem and its kind
+    (``invalid_utf8``, or ``too_long`` past :data:`MAX_LINE_BYTES`: a skip reason of the pair readers)."""
 
-    __slots__ = ("number", "text", "error")
+    __slots__ = ("number", "text", "error", "kind")
 
-    def __init__(self, number: int, text: str | None, error: str | None):
+    def __init__(self, number: int, text: str | None, error: str | None, kind: str = "invalid_utf8"):
         self.number = number
         self.text = text
         self.error = error
+        self.kind = kind
 
 
 def _decode(raw: bytes, number: int, offset: int, gzipped: bool, strip: bool) -> Line:
@@ -112,7 +143,11 @@ def iter_lines(path: PathLike, strip: bool = True) -> Iterator[Line]:
     try:
         while True:
             try:
-                raw = f.readline()
+                raw = f.readline(MAX_LINE_BYTES + 1)
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    yield _too_long(number + 1, offset)
+                    number, offset = number + 1, offset + len(raw) + _skip_line(f)
+                    continue
             except _GZIP_ERRORS as e:
                 raise _corrupt_gzip(path, number, e) from None
             except OSError as e:
@@ -124,6 +159,22 @@ def iter_lines(path: PathLike, strip: bool = True) -> Iterator[Line]:
             offset += len(raw)
     finally:
         f.close()
+
+
+def _skip_line(f: BinaryIO) -> int:
+    """Read past the rest of an over-long line, a block at a time; the number of bytes skipped."""
+    skipped = 0
+    while chunk := f.readline(MAX_LINE_BYTES):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _too_long(number: int, offset: int) -> Line:
+    """The problem line for a line longer than :data:`MAX_LINE_BYTES` (its text is never held)."""
+    return Line(number, None, f"line {number} (byte {offset}) is longer than {MAX_LINE_BYTES} bytes, not a sentence; "
+                              "split or remove it", "too_long")
 
 
 def count_remaining(lines: Iterator[Line]) -> int:

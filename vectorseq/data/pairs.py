@@ -79,15 +79,20 @@ def _length_problem(n_src: int, n_tgt: int, line: int, src_name: str, tgt_name: 
 
 
 def check_pair(src: str, tgt: str, line: int, src_name: str, tgt_name: str, max_length: int | None,
-               max_length_ratio: float | None, min_length: int) -> Problem | None:
+               max_length_ratio: float | None, min_length: int, max_chars: int | None = None) -> Problem | None:
     """Validate one decoded pair. Return ``None`` if it is fine, else ``(reason, side, message)``.
 
     ``side`` is ``"src"`` or ``"tgt"``: the side at fault, whose file the caller names in the error.
     ``src_name``/``tgt_name`` are how the two sides are called in the message (two file names, or the
-    columns of one TSV file). Lengths are counted in whitespace tokens (``len(text.split())``).
+    columns of one TSV file). Lengths are counted in whitespace tokens (``len(text.split())``), and first
+    in characters when ``max_chars`` is set (a long line without spaces is one token but no sentence).
     """
     if min_length >= 1 and (not src or not tgt):
         return _empty_problem(src, tgt, line, src_name, tgt_name)
+    for text, name, side in ((src, src_name, "src"), (tgt, tgt_name, "tgt")):
+        if max_chars is not None and len(text) > max_chars:
+            return "too_long", side, (f"line {line} has {len(text)} characters in {name}, more than "
+                                      f"max_chars={max_chars}; raise data.max_chars {SKIP_HINT}")
     return _length_problem(len(src.split()), len(tgt.split()), line, src_name, tgt_name, max_length,
                            max_length_ratio, min_length)
 
@@ -204,8 +209,12 @@ class PairReader:
     def __init__(self, src_path: PathLike | None = None, tgt_path: PathLike | None = None, *,
                  tsv: PathLike | None = None, src_column: int = 0, tgt_column: int = 1, n_columns: int | None = None,
                  skip_header: bool = False, max_length: int | None = None, max_length_ratio: float | None = None,
-                 min_length: int = 1, on_error: str = "raise", owner: str = "PairReader") -> None:
+                 min_length: int = 1, on_error: str = "raise", owner: str = "PairReader",
+                 max_chars: int | None = None) -> None:
         check_read_options(on_error, max_length, max_length_ratio, min_length)
+        if max_chars is not None and (isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1):
+            raise ConfigError(f"max_chars must be a positive integer or None, got {max_chars!r}")
+        self.max_chars = max_chars
         if tsv is not None:
             if src_path is not None or tgt_path is not None:
                 raise ConfigError("give either src_path and tgt_path, or tsv, not both")
@@ -240,7 +249,8 @@ class PairReader:
         return self._file_pairs(shard, n_shards, stats)
 
     def _check(self, src: str, tgt: str, line: int, src_name: str, tgt_name: str) -> Problem | None:
-        return check_pair(src, tgt, line, src_name, tgt_name, self.max_length, self.max_length_ratio, self.min_length)
+        return check_pair(src, tgt, line, src_name, tgt_name, self.max_length, self.max_length_ratio, self.min_length,
+                          self.max_chars)
 
     def _bad(self, reason: str, error: DataError, stats: dict[str, Any]) -> None:
         """Raise ``error`` (``on_error="raise"``) or count the pair as skipped under ``reason``."""
@@ -261,7 +271,7 @@ class PairReader:
                 stats["lines"] += 1
                 if s.error is not None or t.error is not None:
                     bad = s if s.error is not None else t
-                    problem = ("invalid_utf8", "src" if bad is s else "tgt", f"{bad.error}, {SKIP_HINT}")
+                    problem = (bad.kind, "src" if bad is s else "tgt", f"{bad.error}, {SKIP_HINT}")
                 else:
                     problem = self._check(s.text, t.text, s.number, src_name, tgt_name)
                 if problem is None:
@@ -298,7 +308,7 @@ class PairReader:
         """One row of this shard: its ``(source, target)``, or None when it is skipped (or raise)."""
         name = str(self.tsv)
         if line.error is not None:
-            return self._bad("invalid_utf8", DataError(f"{line.error}, {SKIP_HINT}", name, line.number), stats)
+            return self._bad(line.kind, DataError(f"{line.error}, {SKIP_HINT}", name, line.number), stats)
         if not line.text.strip():
             if self.min_length >= 1:
                 return self._bad("empty", DataError(f"line {line.number} is blank; remove it {SKIP_HINT}",

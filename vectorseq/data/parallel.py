@@ -81,6 +81,7 @@ def read_parallel(
     max_length: int | None = None,
     max_length_ratio: float | None = None,
     min_length: int = 1,
+    max_chars: int | None = None,
 ) -> ParallelCorpus:
     """Read two aligned files (one sentence per line, plain text or gzip) into a :class:`ParallelCorpus`.
 
@@ -96,6 +97,8 @@ def read_parallel(
             its shorter side is bad (``"length_ratio"``); e.g. ``2.5``.
         min_length: a side with fewer tokens is bad. The default 1 rejects empty lines (``"empty"``);
             0 accepts them.
+        max_chars: if set, a pair with more than this many characters on either side is bad
+            (``"too_long"``), whatever its tokens (a long line without spaces is one whitespace token).
 
     Returns:
         The pairs that passed, in file order; ``source`` is ``"SRC + TGT"``.
@@ -111,7 +114,8 @@ def read_parallel(
         print(len(corpus), corpus.skipped)   # 28990 {'too_long': 10}
     """
     return _read_all(PairReader(src_path, tgt_path, on_error=on_error, max_length=max_length,
-                                max_length_ratio=max_length_ratio, min_length=min_length, owner="read_parallel"))
+                                max_length_ratio=max_length_ratio, min_length=min_length, max_chars=max_chars,
+                                owner="read_parallel"))
 
 
 def read_tsv(
@@ -125,6 +129,7 @@ def read_tsv(
     max_length: int | None = None,
     max_length_ratio: float | None = None,
     min_length: int = 1,
+    max_chars: int | None = None,
 ) -> ParallelCorpus:
     """Read a tab-separated file (plain or gzip) with one pair per row into a :class:`ParallelCorpus`.
 
@@ -150,7 +155,8 @@ def read_tsv(
     """
     return _read_all(PairReader(tsv=path, src_column=src_column, tgt_column=tgt_column, n_columns=n_columns,
                                 skip_header=skip_header, on_error=on_error, max_length=max_length,
-                                max_length_ratio=max_length_ratio, min_length=min_length, owner="read_tsv"))
+                                max_length_ratio=max_length_ratio, min_length=min_length, max_chars=max_chars,
+                                owner="read_tsv"))
 
 
 def read_monolingual(path: PathLike, *, skip_empty: bool = True) -> Iterator[str]:

@@ -113,6 +113,7 @@ def sample_pairs(
     max_length_ratio: float | None = None,
     min_length: int = 1,
     on_error: str = "skip",
+    max_chars: int | None = None,
 ) -> ParallelCorpus:
     """A uniform sample of ``n`` valid sentence *pairs* (Algorithm R, one pass, memory O(n)).
 
@@ -126,7 +127,7 @@ def sample_pairs(
     reader = PairReader(src_path, tgt_path, tsv=tsv, src_column=src_column, tgt_column=tgt_column,
                         n_columns=n_columns, skip_header=skip_header, max_length=max_length,
                         max_length_ratio=max_length_ratio, min_length=min_length, on_error=on_error,
-                        owner="sample_pairs")
+                        max_chars=max_chars, owner="sample_pairs")
     stats = new_stats()
     sample, total = _reservoir(((s, t) for _, s, t in reader.pairs(stats=stats)), n, seed)
     label = f"reservoir sample of {len(sample)} of {total} pairs, seed {seed}"

@@ -50,7 +50,7 @@ def load_split(files: Any, data: Any, name: str, required: bool = True) -> Paral
     in messages; ``data.on_error`` and ``data.max_length`` apply. A split without files is None, or a
     ConfigError when ``required``.
     """
-    options = dict(on_error=data.on_error, max_length=data.max_length)
+    options = dict(on_error=data.on_error, max_length=data.max_length, max_chars=data.max_chars)
     if files.tsv:
         return read_tsv(files.tsv, **options)
     if files.src and files.tgt:

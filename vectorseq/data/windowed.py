@@ -127,11 +127,12 @@ class StreamingBatches:
         min_length: int = 1,
         on_error: str = "skip",
         sampling: tuple[Any, Any] = (None, None),
+        max_chars: int | None = None,
     ) -> None:
         self._reader = PairReader(src_path, tgt_path, tsv=tsv, src_column=src_column, tgt_column=tgt_column,
                                   n_columns=n_columns, skip_header=skip_header, max_length=max_length,
                                   max_length_ratio=max_length_ratio, min_length=min_length, on_error=on_error,
-                                  owner="StreamingBatches")
+                                  max_chars=max_chars, owner="StreamingBatches")
         for name, vec in (("src_vectorizer", src_vectorizer), ("tgt_vectorizer", tgt_vectorizer)):
             if vec is None or not hasattr(vec, "encode_many"):
                 raise ConfigError(f"StreamingBatches needs {name}= (an adapted TextVectorizer)")

@@ -35,7 +35,13 @@ followed by 3-d vectors is a header; ``3 5`` followed by 1-d vectors is the word
 vector ``[5.0]``. The only genuinely ambiguous case is a 1-d file whose first line is ``N 1``: it is
 a header when the count of the lines that follow equals ``N`` (checked directly for files that fit
 in the first 64 KiB; for larger ones a header is assumed and the count is verified at the end of
-the stream). A header whose count disagrees with the file (a truncated download) is an error.
+the stream). A header whose count disagrees with the file (a truncated download) is an error. A file of
+only a ``count dim`` line is a header without vectors (an error), never one 1-d vector.
+
+Text never becomes binary numbers: after a header, the bytes count as word2vec binary only when up to 8
+records in the head are each a word, a space and ``dim`` finite float32 values whose bytes are not all
+printable text, and the lines that follow do not parse as text vectors (a text file whose header lies
+about the width is read as text, and its bad lines reported, never as float32 garbage).
 
 Readers
 -------
@@ -59,6 +65,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from vectorseq.data.lines import open_regular
 from vectorseq.errors import ConfigError, DataError, VectorseqError
 
 __all__ = [
@@ -142,13 +149,14 @@ class VectorsInfo:
 # Small helpers
 # --------------------------------------------------------------------------------------------
 def open_vectors(path: str) -> IO[bytes]:
-    """Open a vectors file for binary reading (every read of a vectors file goes through here)."""
-    return open(path, "rb")
+    """Open a vectors file for binary reading (every read of a vectors file goes through here): a regular
+    file only, through the data stage's one safe opener (a FIFO or /dev/zero is a one-line DataError)."""
+    return open_regular(path, "a vectors file")
 
 
 def open_text(path: str | os.PathLike) -> IO[str]:
     """Open a UTF-8 text file for reading, gunzipped when it starts with the gzip magic (whatever its name)."""
-    with open(path, "rb") as f:
+    with open_regular(path, "a text file") as f:
         compressed = f.read(2) == GZIP_MAGIC
     return gzip.open(path, "rt", encoding="utf-8") if compressed else open(path, "rt", encoding="utf-8")
 
@@ -255,16 +263,45 @@ def _is_vector_line(line: bytes, dim: int) -> bool:
     return len(fields) >= dim + 1 and all(is_float(t) for t in fields[-dim:])
 
 
-def _looks_like_w2v_binary(rest: bytes, dim: int) -> bool:
-    rest = rest.lstrip(b"\n")
-    sp = rest.find(b" ")
-    if sp <= 0 or sp > 1000 or b"\n" in rest[:sp]:
+_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13}  # printable ASCII and whitespace
+_BINARY_RECORDS = 8  # records checked (those inside the head) before bytes count as word2vec binary
+
+
+def _looks_like_w2v_binary(rest: bytes, dim: int, count: int | None = None) -> bool:
+    """Whether ``rest`` (the bytes after a ``count dim`` header) really are word2vec binary records.
+
+    Text must never become numbers (a text file whose header lies about the width once read as float32
+    values near 1e-8), so every record inside the head -- up to :data:`_BINARY_RECORDS`, at most ``count``
+    -- must be a word without newline, a space, then ``dim`` finite float32 whose bytes are not all
+    printable text; and the lines after the header must not parse as text vectors.
+    """
+    if _text_vectors_follow(rest):
         return False
-    body = rest[sp + 1 : sp + 1 + 4 * dim]
-    if len(body) < 4 * dim:
-        return False
-    vec = np.frombuffer(body, dtype="<f4")
-    return bool(np.isfinite(vec).all())
+    pos, checked, wanted = 0, 0, min(_BINARY_RECORDS, count if count else _BINARY_RECORDS)
+    while checked < wanted:
+        while pos < len(rest) and rest[pos:pos + 1] == b"\n":  # the newline word2vec writes after a vector
+            pos += 1
+        sp = rest.find(b" ", pos, pos + 1001)
+        body = rest[sp + 1: sp + 1 + 4 * dim] if sp > pos else b""
+        if len(body) < 4 * dim:  # the record runs past the head: judge by the records seen so far
+            return checked > 0
+        if b"\n" in rest[pos:sp] or not _binary_body(body):
+            return False
+        pos, checked = sp + 1 + 4 * dim, checked + 1
+    return True
+
+
+def _binary_body(body: bytes) -> bool:
+    """float32 values that are finite and not just text bytes."""
+    usable = body[: len(body) - len(body) % 4]
+    return bool(usable) and not set(body) <= _TEXT_BYTES and bool(np.isfinite(np.frombuffer(usable, "<f4")).all())
+
+
+def _text_vectors_follow(rest: bytes) -> bool:
+    """Whether the complete lines of ``rest`` read as ``word v1 ... ve`` text vectors of one width e."""
+    lines = [line for line in rest.split(b"\n")[:-1][:50] if line.strip()]
+    dim = _mode_dim(lines) if lines else None
+    return dim is not None and all(_is_vector_line(line, dim) for line in lines)
 
 
 def header_fields(line: bytes) -> tuple[int, int] | None:
@@ -300,7 +337,8 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
             raise DataError(
                 "expected a 'count dim' header on the first line (word2vec / fastText .vec text); "
                 "for a header-less GloVe file pass format='glove' or format='auto'", path, 1)
-        if not following or _is_vector_line(following[0], cand[1]) or not _looks_like_w2v_binary(head[hdr_len:], cand[1]):
+        if (not following or _is_vector_line(following[0], cand[1])
+                or not _looks_like_w2v_binary(head[hdr_len:], cand[1], cand[0])):
             info.format, info.header, (info.count, info.dim) = "word2vec", True, cand
             return info
         info.format, info.header, (info.count, info.dim) = "word2vec-binary", True, cand
@@ -309,7 +347,7 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
     if cand is not None and fmt in ("auto", "text"):
         count, dim = cand
         text_follows = bool(following) and dim > 0 and _is_vector_line(following[0], dim)
-        if not text_follows and fmt == "auto" and dim > 0 and _looks_like_w2v_binary(head[hdr_len:], dim):
+        if not text_follows and fmt == "auto" and dim > 0 and _looks_like_w2v_binary(head[hdr_len:], dim, count):
             info.format, info.header, info.count, info.dim = "word2vec-binary", True, count, dim
             return info
         follow_dim = _mode_dim(following)
@@ -318,7 +356,8 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
             if dim != 1 or not complete or n_follow == count:
                 info.format, info.header, info.count, info.dim = "word2vec", True, count, dim
                 return info
-        elif follow_dim is None and complete and count == 0:
+        elif follow_dim is None and complete and (count == 0 or not any(line.strip() for line in following)):
+            # a lone `N D` line is a header without vectors, never the word "N" with a 1-d vector
             raise DataError("the file has a 'count dim' header but no vectors", path, 1)
 
     if fmt == "auto" and b"\x00" in head and not _is_vector_line(first, max(_mode_dim(lines) or 1, 1)):
@@ -368,6 +407,8 @@ def detect_format(source: str | os.PathLike, *, format: str = "auto",
         name = src if src in NAMED_SOURCES else "glove-6b-50d"
         return VectorsInfo(source=name, path=None, format=name, dim=50)
     path = str(Path(src).expanduser().resolve())
+    if Path(path).exists() and not Path(path).is_file():
+        open_regular(path, "a vectors file").close()  # raises a DataError saying what it is instead
     if not Path(path).is_file():
         raise DataError(
             "vectors file not found: pass a GloVe / word2vec / fastText (.vec/.bin) / .npy file, "
@@ -470,6 +511,7 @@ def w2v_vector(buffer: bytes, offset: int, dim: int) -> np.ndarray:
 
 def load_npy(path: str) -> np.ndarray:
     """A 2-D numeric ``.npy`` array, memory-mapped (never unpickled)."""
+    open_regular(path, "a .npy file").close()  # a FIFO or device is a one-line error, never a hang
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as e:
@@ -477,12 +519,14 @@ def load_npy(path: str) -> np.ndarray:
     if arr.ndim != 2 or arr.dtype.kind not in "fiu":
         raise DataError(f"expected a 2-D numeric array [n_words, dim], got shape {arr.shape} "
                         f"dtype {arr.dtype}", path)
+    if arr.shape[1] == 0:  # a zero-width table once divided by zero downstream
+        raise DataError(f"the array has zero width (shape {arr.shape}); save vectors with at least one column", path)
     return arr
 
 
 def iter_words(path: str) -> Iterator[tuple[int, bytes]]:
     """``(line number, word)`` of the word list of an ``.npy`` source (line ``i + 1`` = row ``i``)."""
-    with open(path, "rb") as f:
+    with open_regular(path, "a word list") as f:
         for lineno, line in enumerate(f, 1):
             word = line.rstrip(b"\r\n")
             yield lineno, (word[3:] if lineno == 1 and word.startswith(_BOM) else word)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+import re._parser as _re_parser  # the stdlib's own parse tree of a pattern (backtracking check)
 from typing import Callable, Sequence
 
 from ..errors import VectorseqError
@@ -83,12 +84,53 @@ def _checked_callable(fn: Callable[[str], list[str]]) -> Callable[[str], list[st
     return checked
 
 
-def _pattern_splitter(split_pattern: str) -> Callable[[str], list[str]]:
-    """A splitter whose tokens are the matches of ``split_pattern`` (``match.group(0)``, empty ones dropped)."""
+_REPEATS = (_re_parser.MAX_REPEAT, _re_parser.MIN_REPEAT, _re_parser.POSSESSIVE_REPEAT)
+
+
+def _backtracking_risk(items: "_re_parser.SubPattern | list", inside_repeat: bool) -> str | None:
+    """What in a parsed pattern can backtrack exponentially: a quantifier or an alternation inside a
+    quantifier that repeats more than once (``(a+)+``, ``(a|a)*``), or None.
+
+    Python's ``re`` has no timeout, and a split_pattern may come from a ``vectorizer.json`` someone else
+    wrote, so such patterns are refused outright (a character class says the same without the risk)."""
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, body = arg
+            if inside_repeat and high > 1:
+                return "a quantifier inside a repeated group"
+            found = _backtracking_risk(body, inside_repeat or high > 1)
+        elif op is _re_parser.BRANCH:
+            if inside_repeat:
+                return "an alternation inside a repeated group"
+            found = next((r for b in arg[1] if (r := _backtracking_risk(b, inside_repeat))), None)
+        elif op is _re_parser.SUBPATTERN:
+            found = _backtracking_risk(arg[-1], inside_repeat)
+        elif op in (_re_parser.ASSERT, _re_parser.ASSERT_NOT, _re_parser.ATOMIC_GROUP):
+            found = _backtracking_risk(arg[-1], inside_repeat)
+        else:
+            found = None
+        if found:
+            return found
+    return None
+
+
+def compile_split_pattern(split_pattern: str) -> re.Pattern:
+    """``split_pattern`` compiled, or a one-line VectorseqError when it is invalid or can backtrack
+    exponentially (checked on the parse tree, so a hostile ``vectorizer.json`` cannot hang ``translate``)."""
     try:
         pattern = re.compile(split_pattern)
-    except (re.error, TypeError) as exc:
+        risk = _backtracking_risk(_re_parser.parse(split_pattern), False)
+    except (re.error, TypeError, RecursionError) as exc:
         raise VectorseqError(f"split_pattern {split_pattern!r} is not a valid regular expression: {exc}") from None
+    if risk:
+        raise VectorseqError(f"split_pattern {split_pattern!r} has {risk}, which can take exponential time on some "
+                             "text; write it without nesting (e.g. [ab]+ instead of (a|b)+ or (a+)+)")
+    return pattern
+
+
+def _pattern_splitter(split_pattern: str) -> Callable[[str], list[str]]:
+    """A splitter whose tokens are the matches of ``split_pattern`` (``match.group(0)``, empty ones dropped)."""
+    pattern = compile_split_pattern(split_pattern)
     if pattern.groups == 0:
         findall = pattern.findall
 

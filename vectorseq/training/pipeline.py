@@ -17,7 +17,7 @@ from ..translator import Translator
 from .curve import plot_curve
 from .loop import Trainer
 from .optim import build_optimizer
-from .prepare import (build_batch_source, build_seeded_model, encode_pairs, fit_input_layers, load_data,
+from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, encode_pairs, fit_input_layers, load_data,
                       prepare_vectorizers, prepare_vectors, record_vector_widths)
 from .run import Run, start_run
 from .state import TrainState
@@ -47,7 +47,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         # -------------------------------------------------------------- prepare
         data = load_data(run, splits)
         src_vec, tgt_vec = prepare_vectorizers(run, data.train)
-        train_ids = encode_pairs(src_vec, tgt_vec, data.train)  # none when streaming and resuming
+        # none when streaming and resuming; pairs over data.max_ids ids dropped
+        train_ids = drop_long_ids(run, data.train, encode_pairs(src_vec, tgt_vec, data.train))
         valid_ids = encode_pairs(src_vec, tgt_vec, data.splits["valid"])
         built = prepare_vectors(run, src_vec, tgt_vec)
         record_vector_widths(run, built)

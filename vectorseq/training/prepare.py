@@ -55,7 +55,19 @@ def load_data(run: Run, splits: dict[str, Any] | None) -> TrainingData:
                                                        seed=cfg.training.seed, **_stream_filters(cfg))
     if train is not None and len(train) == 0:
         raise VectorseqError("the training data is empty after filtering; check data.max_length and the files")
+    if splits.get("valid") is not None and len(splits["valid"]) == 0:  # validation would divide by zero later
+        raise VectorseqError(f"the validation split ({_split_source(cfg, 'valid')}) is empty after filtering; "
+                             "give it sentence pairs, or check data.max_length and data.on_error")
     return TrainingData(splits, train)
+
+
+def _split_source(cfg: Config, name: str) -> str:
+    """Where a split comes from, for messages: its file(s), or the dataset's name."""
+    d = cfg.data
+    files = getattr(d, name)
+    if d.dataset == "files":
+        return files.tsv or f"{files.src} + {files.tgt}"
+    return f"dataset {d.dataset}"
 
 
 def _load_splits(cfg: Config) -> dict[str, Any]:
@@ -72,7 +84,7 @@ def _stream_files(cfg: Config) -> dict[str, Any]:
 
 
 def _stream_filters(cfg: Config) -> dict[str, Any]:
-    return {"max_length": cfg.data.max_length, "on_error": cfg.data.on_error}
+    return {"max_length": cfg.data.max_length, "on_error": cfg.data.on_error, "max_chars": cfg.data.max_chars}
 
 
 # ------------------------------------------------------------------------------------------ vectorizers
@@ -93,6 +105,29 @@ def encode_pairs(src_vec: TextVectorizer, tgt_vec: TextVectorizer, corpus: Any) 
     if corpus is None:
         return [], []
     return encode_corpus(src_vec, corpus.src), encode_corpus(tgt_vec, corpus.tgt)
+
+
+def drop_long_ids(run: Run, corpus: Any, ids: Ids) -> Ids:
+    """The training ids without the pairs longer than ``data.max_ids`` token ids on either side (the corpus
+    text is cut alike, so texts and ids stay aligned; the drops are counted under ``too_long``).
+
+    Length rules before vectorization count whitespace tokens and characters; a subword, character or byte
+    split can still turn one long "token" into thousands of ids, which would make one batch unbounded.
+    """
+    limit = run.cfg.data.max_ids
+    if limit is None or corpus is None or not ids[0]:
+        return ids
+    keep = [i for i, (s, t) in enumerate(zip(*ids)) if len(s) <= limit and len(t) <= limit]
+    dropped = len(ids[0]) - len(keep)
+    if not dropped:
+        return ids
+    corpus.src, corpus.tgt = [corpus.src[i] for i in keep], [corpus.tgt[i] for i in keep]
+    corpus.skipped["too_long"] = corpus.skipped.get("too_long", 0) + dropped
+    run.say(f"{dropped} training pair(s) with more than data.max_ids={limit} token ids after vectorization dropped")
+    if not keep:
+        raise VectorseqError(f"every training pair has more than data.max_ids={limit} token ids after "
+                             "vectorization; raise data.max_ids or shorten the sentences")
+    return [ids[0][i] for i in keep], [ids[1][i] for i in keep]
 
 
 def prepare_vectorizers(run: Run, train: Any) -> tuple[TextVectorizer, TextVectorizer]:
