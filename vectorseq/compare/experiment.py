@@ -46,7 +46,7 @@ from ..data.splits import load_splits
 from ..errors import ConfigError, VectorseqError
 from ..evaluation import evaluate
 from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_FILE
-from ..training import train
+from ..training import stop_class, train
 from ..translator import Translator
 from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, latest_results, new_record,
@@ -128,6 +128,7 @@ def _result_fields(model_dir: Path, scores: dict[str, Any], metrics: dict[str, A
     return {"test_bleu": scores["bleu"], "test_chrf": scores["chrf"], "test_bleu_lc": scores["bleu_lc"],
             "valid_loss": min(losses) if losses else best.get("valid_loss"), "valid_bleu": best.get("valid_bleu"),
             "steps": metrics.get("steps"), "stop_reason": metrics.get("stop_reason"),
+            "stop_class": metrics.get("stop_class") or stop_class(metrics.get("stop_reason")),  # older folders lack it
             "train_minutes": metrics.get("train_minutes"), "tokens_per_s": metrics.get("tokens_per_s"),
             "parameters": metrics.get("parameters"), "coverage": _coverage(model_dir, metrics),
             "test_sentences": scores["sentences"], "bleu_signature": scores["bleu_signature"]}
