@@ -11,7 +11,8 @@ Held equal
     model folder reloads the same subset. Strategies may not change ``data``, ``training.seed``, ``name`` or the
     budget keys. The budget replaces the base config's stopping keys: the keys it names are set, the other two of
     ``max_steps``/``max_minutes``/``max_epochs`` are set to null. Without a ``budget`` the base config's own
-    stopping keys apply to every run. Prefer ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends
+    stopping keys apply to every run. A budget may scale with the data (``max_steps_per_pair``) or be given per
+    size, and ``size_overrides`` may set the model per size (:mod:`vectorseq.compare.spec`). Prefer ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends
     on the machine and its load. Every run is trained by :func:`vectorseq.training.train` and scored on the test
     split by :func:`vectorseq.evaluation.evaluate`.
 
@@ -69,6 +70,7 @@ def _load_data(exp: Experiment, out: Path) -> dict[str, Any]:
         raise ConfigError(f"{exp.source}: the base config's data has no test split; a comparison scores every run "
                           "on it (set data.test)")
     n_train = len(splits["train"])
+    exp.all_pairs = n_train  # a budget scaled with the data needs the size of `all`
     for n in exp.sizes:
         if n is not None and n > n_train:
             raise ConfigError(f"{exp.source}: sizes: {n} is larger than the training data ({n_train} pairs); "
