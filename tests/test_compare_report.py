@@ -19,11 +19,11 @@ def test_report_contains_every_run_and_figures(grid):
                     "## Sample translations", "## Failed runs", "## All runs"):
         assert section in md
     assert "simulated failure inside training" in md
-    for stem in ("learning_curve", "training_curves"):
+    for stem in ("learning_curve", "training_curves", "significance"):
         for ext in ("png", "svg"):
             assert (out / "figures" / f"{stem}.{ext}").stat().st_size > 1000
     # self-contained HTML: figures embedded, nothing fetched from elsewhere
-    assert html.count("data:image/png;base64,") == 2
+    assert html.count("data:image/png;base64,") == 3  # the learning curve, training curves, significance heatmap
     assert 'src="figures/' not in html and "<link" not in html and "http" not in html.split("<body>")[1]
     # side-by-side samples: the same test sentences with every finished strategy's output
     src = (out / "test.src.txt").read_text(encoding="utf-8").split("\n")

@@ -53,6 +53,7 @@ from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, latest_results, new_record,
                       read_history, read_results, record_key, summary_table, write_lines)
 from .spec import EXPERIMENT_FILE, Experiment, Run, load_experiment
+from .verdicts import winners
 from .workers import run_in_workers
 
 
@@ -236,7 +237,8 @@ def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | Non
     _run_grid(exp, _load_data(exp, out), progress, log, workers)
     report = write_report(exp, out)
     log("\n" + summary_table(latest_results(read_results(out), exp.runs())) + "\n")
-    for s in json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8")):
-        log(f"- {s['verdict']}")
+    sig = json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8"))
+    for w in winners(exp, latest_results(read_results(out), exp.runs()), sig):  # one line per size, not per pair
+        log(f"- {w['line'].replace('**', '')}")
     log(f"report: {report} and {report.with_suffix('.html')}")
     return report
