@@ -12,8 +12,8 @@ Held equal
     budget keys. The budget replaces the base config's stopping keys: the keys it names are set, the other two of
     ``max_steps``/``max_minutes``/``max_epochs`` are set to null. Without a ``budget`` the base config's own
     stopping keys apply to every run. A budget may scale with the data (``max_steps_per_pair``) or be given per
-    size, and ``size_overrides`` may set the model per size (:mod:`vectorseq.compare.spec`). Prefer ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends
-    on the machine and its load. Every run is trained by :func:`vectorseq.training.train` and scored on the test
+    size, and ``size_overrides`` may set the model per size (:mod:`vectorseq.compare.spec`). Prefer
+    ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends on the machine and its load. Every run is trained by :func:`vectorseq.training.train` and scored on the test
     split by :func:`vectorseq.evaluation.evaluate`.
 
 Resuming

@@ -5,9 +5,9 @@ summary table. The runner (:mod:`vectorseq.compare.experiment`) writes them; the
 Output folder
     ``results.jsonl``: one JSON line per finished run, with the fields of :func:`new_record` (``strategy, size,
     train_pairs, seed, status`` ok/failed, ``error, traceback, test_bleu, test_chrf, test_bleu_lc, valid_loss``
-    (lowest), ``valid_bleu`` (best), ``steps, stop_reason, stop_class`` (converged / capped / time, see :func:`vectorseq.training.stop_class`),
-    ``train_minutes, tokens_per_s, parameters, coverage,
-    model_dir, config_hash, ...``); a run that ran again has a later line, and the latest line counts.
+    (lowest), ``valid_bleu`` (best), ``steps, stop_reason, stop_class`` (converged / capped / time, see
+    :func:`vectorseq.training.stop_class`), ``train_minutes, tokens_per_s, parameters, coverage, model_dir,
+    config_hash, ...``); a run that ran again has a later line, and the latest line counts.
     ``runs/STRATEGY/nSIZE_sSEED/``: each run's model folder, with its test translations in
     :data:`vectorseq.modelfolder.HYPOTHESES_FILE` (one per line); ``test.src.txt`` / ``test.ref.txt``: the test
     split; ``experiment.yaml``: the resolved experiment (the base inlined), so ``vectorseq compare OUTPUT_DIR

@@ -6,8 +6,8 @@ bar; every ``valid_every`` updates and when training stops, the :class:`~vectors
 Training stops by ``max_steps``, ``max_epochs``, ``max_minutes`` (decided by all ranks together: their clocks
 differ) or ``patience`` (not before ``min_steps``); :func:`stop_class` names the kind of stop for results:
 ``converged`` (patience), ``capped`` (max_steps / max_epochs: the budget ran out, improving or not) or ``time``
-(max_minutes, a safety cap: the run's length depended on the machine). The loop has one data path, ``source.updates(...)``: it never asks whether the
-batches come from memory or from a stream.
+(max_minutes, a safety cap: the run's length depended on the machine). The loop has one data path,
+``source.updates(...)``: it never asks whether the batches come from memory or from a stream.
 """
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ Every ``valid_every`` updates (and when training stops) the :class:`Validator` m
 perplexity (teacher forcing) and greedy BLEU/chrF on raw references, appends one record to
 ``train_log.jsonl``, keeps the best weights in ``model.safetensors`` (by ``early_stopping_metric``), halves the
 plateau schedule's learning rate after ``plateau_patience`` validations without improvement, stops after
-``patience`` of them (not before ``min_steps`` updates), and writes ``checkpoints/last`` for resume. Only rank 0 validates and writes; the
-decisions are broadcast so every rank continues or stops together.
+``patience`` of them (not before ``min_steps`` updates), and writes ``checkpoints/last`` for resume. Only rank
+0 validates and writes; the decisions are broadcast so every rank continues or stops together.
 """
 from __future__ import annotations
 
