@@ -13,8 +13,9 @@ Held equal
     ``max_steps``/``max_minutes``/``max_epochs`` are set to null. Without a ``budget`` the base config's own
     stopping keys apply to every run. A budget may scale with the data (``max_steps_per_pair``) or be given per
     size, and ``size_overrides`` may set the model per size (:mod:`vectorseq.compare.spec`). Prefer
-    ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends on the machine and its load. Every run is trained by :func:`vectorseq.training.train` and scored on the test
-    split by :func:`vectorseq.evaluation.evaluate`.
+    ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends on the machine and its load. Every run
+    is trained by :func:`vectorseq.training.train` and scored on the test split by
+    :func:`vectorseq.evaluation.evaluate`.
 
 Resuming
     Starting the same experiment again skips every run whose latest line in ``results.jsonl`` is ``ok`` for the
