@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 
-from _compare_grid import grid  # noqa: F401  (a fixture)
+from _compare_grid import experiment, grid  # noqa: F401  (a fixture)
 
 from vectorseq.compare import experiment as experiment_mod
-from vectorseq.compare import read_results
+from vectorseq.compare import load_experiment, read_results, write_report
+from vectorseq.compare.results import TEST_REF_FILE, TEST_SRC_FILE, append_result, new_record, write_lines
+from vectorseq.evaluation import score
+from vectorseq.modelfolder import HYPOTHESES_FILE
 
 
 def test_report_contains_every_run_and_figures(grid):
@@ -19,11 +24,11 @@ def test_report_contains_every_run_and_figures(grid):
                     "## Sample translations", "## Failed runs", "## All runs"):
         assert section in md
     assert "simulated failure inside training" in md
-    for stem in ("learning_curve", "training_curves"):
+    for stem in ("learning_curve", "training_curves", "significance"):
         for ext in ("png", "svg"):
             assert (out / "figures" / f"{stem}.{ext}").stat().st_size > 1000
     # self-contained HTML: figures embedded, nothing fetched from elsewhere
-    assert html.count("data:image/png;base64,") == 2
+    assert html.count("data:image/png;base64,") == 3  # the learning curve, training curves, significance heatmap
     assert 'src="figures/' not in html and "<link" not in html and "http" not in html.split("<body>")[1]
     # side-by-side samples: the same test sentences with every finished strategy's output
     src = (out / "test.src.txt").read_text(encoding="utf-8").split("\n")
@@ -48,3 +53,62 @@ def test_report_only_rebuilds_from_results(grid, monkeypatch):
     assert main(["compare", str(out), "--report-only", "--quiet"]) == 0
     assert "## All runs" in (out / "report.md").read_text(encoding="utf-8")
     assert (out / "report.html").is_file()
+
+
+def test_capped_runs_are_flagged_in_results_and_report(grid):
+    """The tiny grid trains 6 updates without patience: every finished run hit its cap."""
+    out = grid["out"]
+    ok = [r for r in read_results(out) if r["status"] == "ok"]
+    assert ok and {(r["stop_class"], r["stop_reason"]) for r in ok} == {("capped", "max_steps=6")}
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| capped† |" in md and "capped† (max_steps=6)" in md
+    assert f"† Not converged: {len(ok)} of {len(ok)} runs hit the budget cap (capped)" in md
+    assert "| 60 | max 6 updates | transformer, d_model 32, 1+1 layers" in md
+
+
+def _drop(refs: list[str], keep: float, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(w for w in r.split() if rng.random() < keep) for r in refs]
+
+
+def test_winner_and_significance_matrix_over_seeds_from_synthetic_outputs(tmp_path):
+    """3 strategies x 2 sizes x 3 seeds of made-up translations, no training: at 50 pairs `good` is clearly
+    better and `same_a`/`same_b` are identical; at 100 pairs all three are identical (a tie)."""
+    rng = random.Random(0)
+    words = "the a cat dog sat ran on under mat house red big small quickly today".split()
+    refs = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 12))) for _ in range(150)]
+    exp = load_experiment(experiment(strategies={"same_a": {}, "good": {}, "same_b": {}}, sizes=[50, 100],
+                                     seeds=[1, 2, 3]), output_dir=tmp_path)
+    write_lines(tmp_path / TEST_REF_FILE, refs)
+    write_lines(tmp_path / TEST_SRC_FILE, refs)
+    for run in exp.runs():
+        if run.size == 50:
+            hyps = _drop(refs, 0.9, run.seed) if run.strategy == "good" else _drop(refs, 0.5, 100 + run.seed)
+        else:
+            hyps = _drop(refs, 0.7, 200 + run.seed)
+        (tmp_path / run.dirname).mkdir(parents=True)
+        write_lines(tmp_path / run.dirname / HYPOTHESES_FILE, hyps)
+        rec = new_record(exp.name, run, run.size, "h")
+        capped = (run.strategy, run.size, run.seed) == ("good", 50, 2)
+        rec.update(test_bleu=score(hyps, refs)["bleu"], stop_class="capped" if capped else "converged",
+                   stop_reason="max_steps=6" if capped else "patience=3")
+        append_result(tmp_path, rec)
+    md = write_report(exp, tmp_path).read_text(encoding="utf-8")
+    sig = {(s["size"], s["name_a"], s["name_b"]): s for s in json.loads((tmp_path / "significance.json").read_text())}
+    assert len(sig) == 6 and all(s["seeds"] == 3 and s["seed_numbers"] == [1, 2, 3] for s in sig.values())
+    # identical systems: no significant difference; the clearly better one wins at 50 pairs
+    same = sig.get((50, "same_a", "same_b"))
+    assert same["p_value"] == 1.0 and same["delta"] == 0 and not same["significant"]
+    assert sig[(50, "good", "same_a")]["significant"] and sig[(50, "good", "same_a")]["delta"] > 10
+    assert "- at 50 pairs: **good** wins (good beats same_a by" in md
+    assert "- at 100 pairs: tied between same_a, good, same_b (no significant difference" in md
+    assert "### Significance matrix" in md and "| 50 pairs | good | same_a | same_b |" in md
+    d = sig[(50, "good", "same_a")]["delta"]
+    assert f"| **good** | · | {d:+.1f}* | {d:+.1f}* |" in md and f"| **same_a** | {-d:+.1f}* | · | +0.0 |" in md
+    assert (tmp_path / "figures" / "significance.png").stat().st_size > 1000
+    assert "significance matrix heatmap" in md
+    # mean ± std over seeds in the results table, the capped run flagged
+    assert re.search(r"\| good \| 50 \| 3/3 \| 1 capped†, 2 converged \| \*\*\d+\.\d ± \d+\.\d\*\* \|", md)
+    assert "† Not converged: 1 of 18 runs hit the budget cap (capped)" in md
+    # one verdict line per pair is gone: the matrix replaces it
+    assert md.count("no significant difference between") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 
 from vectorseq.compare import paired_bootstrap, verdict
+from vectorseq.compare.significance import seeded_bootstrap, winner
 
 
 def _corpus(n: int = 200, seed: int = 0) -> list[str]:
@@ -42,3 +43,37 @@ def test_small_differences_on_noisy_outputs_are_not_significant():
     b[0], b[1] = refs[0], ""  # one sentence better, one worse
     res = paired_bootstrap(a, b, refs)
     assert res.p_value > 0.05 and verdict(res).startswith("no significant difference between A and B (p =")
+
+
+def _drop(refs: list[str], keep: float, seed: int) -> list[str]:
+    """A system that keeps each reference word with probability ``keep`` (its own noise per seed)."""
+    rng = random.Random(seed)
+    return [" ".join(w for w in r.split() if rng.random() < keep) for r in refs]
+
+
+def test_several_seeds_identical_systems_tie_and_a_clearly_better_system_wins():
+    refs = _corpus()
+    seeds = [1, 2, 3]
+    a = [_drop(refs, 0.6, s) for s in seeds]
+    same = seeded_bootstrap(a, [list(h) for h in a], refs, name_a="A", name_b="B", seed_numbers=seeds)
+    assert (same.delta, same.p_value, same.seeds, same.seed_numbers) == (0.0, 1.0, 3, seeds)
+    better = [_drop(refs, 0.9, 10 + s) for s in seeds]
+    res = seeded_bootstrap(a, better, refs, name_a="A", name_b="C")
+    assert res.seeds == 3 and res.delta < -5 and res.p_value < 0.01 and res.ci_high < 0
+    # the observed difference is the difference of the seeds' mean corpus BLEU
+    means = [sum(paired_bootstrap(x, y, refs).score_a for x, y in zip(s, s)) / 3 for s in (a, better)]
+    assert abs(res.delta - round(means[0] - means[1], 2)) < 0.011
+    tests = {("C", "A"): res, ("C", "B"): seeded_bootstrap(better, a, refs, name_a="C", name_b="B")}
+    assert winner(["C", "A", "B"], tests)["winner"] == "C"
+    tie = winner(["A", "B", "C"], {("A", "B"): same, ("A", "C"): res})
+    assert tie["winner"] is None and tie["tied"] == ["A", "B"]
+
+
+def test_a_difference_one_seed_shows_and_another_reverses_is_not_significant():
+    """One seed of A is much better, the other much worse: over sentences alone each seed looks significant,
+    but with the seeds resampled the verdict is no significant difference."""
+    refs = _corpus(300, seed=5)
+    a = [_drop(refs, 0.9, 1), _drop(refs, 0.5, 2)]
+    b = [_drop(refs, 0.5, 3), _drop(refs, 0.9, 4)]
+    assert paired_bootstrap(a[0], b[0], refs).significant() and paired_bootstrap(a[1], b[1], refs).significant()
+    assert not seeded_bootstrap(a, b, refs).significant()

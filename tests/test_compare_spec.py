@@ -76,3 +76,51 @@ def test_shipped_experiments_are_valid():
     assert m30k.sizes == [1000, 3000, 10000, 29000] and m30k.budget
     assert m30k.run_config("glove_partial", 1000, 1).embeddings.src.policy == "partial"
     assert m30k.run_config("bag_of_words", 1000, 1).embeddings.src.input == "bag"
+
+
+def test_budgets_scale_with_the_data_and_the_model_is_set_per_size():
+    exp = load_experiment(experiment(
+        sizes=[60, 1000, 5000, "all"],
+        budget={"max_steps_per_pair": 0.5, "min_steps": 100, "max_steps": 2000, "patience": 4,
+                "per_size": {"all": {"max_epochs": 7}}},
+        size_overrides={1000: {"model": {"d_model": 64}}, "all": {"model": {"d_model": 48, "heads": 4}}}))
+
+    def stops(size):
+        t = exp.run_config("char", size, 1).training
+        return t.max_steps, t.max_epochs, t.max_minutes, t.min_steps, t.patience
+
+    # ceil(0.5 x pairs), raised to min_steps, lowered to max_steps; min_steps and patience for every run
+    assert stops(60) == (100, None, None, 100, 4)
+    assert stops(1000) == (500, None, None, 100, 4)
+    assert stops(5000) == (2000, None, None, 100, 4)
+    # per_size replaces budget keys at one size; the scaled max_steps needs the size of `all` (known once loaded)
+    exp.all_pairs = 3000
+    assert stops(None) == (1500, 7, None, 100, 4)
+    assert [exp.run_config("word", n, 1).model.d_model for n in (60, 1000, 5000, None)] == [32, 64, 32, 48]
+    # the strategy is merged after the size override
+    assert exp.run_config("broken", 1000, 1).model.dropout == 0.2
+    # experiment.yaml (to_dict) reads back to the same run configs
+    again = load_experiment({**exp.to_dict(), "output_dir": None})
+    again.all_pairs = 3000
+    for n in exp.sizes:
+        assert again.run_config("char", n, 1).to_dict() == exp.run_config("char", n, 1).to_dict()
+
+
+def test_scaled_budgets_and_size_overrides_are_checked():
+    with pytest.raises(ConfigError, match=r"budget.max_steps_per_pair: 0.0 is not valid; expected a positive number"):
+        load_experiment(experiment(budget={"max_steps_per_pair": 0}))
+    with pytest.raises(ConfigError, match=r"budget.min_steps \(50\) is larger than budget.max_steps \(10\)"):
+        load_experiment(experiment(budget={"max_steps": 10, "min_steps": 50}))
+    with pytest.raises(ConfigError, match=r"budget.per_size: size 3000 is not in `sizes` \(60, all\)"):
+        load_experiment(experiment(budget={"max_steps": 6, "per_size": {3000: {"max_steps": 9}}}))
+    with pytest.raises(ConfigError, match=r"budget.per_size.60: unknown key 'max_step'; did you mean 'max_steps'"):
+        load_experiment(experiment(budget={"max_steps": 6, "per_size": {60: {"max_step": 9}}}))
+    with pytest.raises(ConfigError, match=r"size_overrides: 'big' is not a size"):
+        load_experiment(experiment(size_overrides={"big": {"model": {"d_model": 64}}}))
+    with pytest.raises(ConfigError, match=r"size_overrides '60' sets training.max_steps: .*`budget:`"):
+        load_experiment(experiment(size_overrides={60: {"training": {"max_steps": 9}}}))
+    with pytest.raises(ConfigError, match=r"strategy 'patient' sets training.patience: .*`budget:`"):
+        load_experiment(experiment(strategies={"patient": {"training": {"patience": 3}}}))
+    with pytest.raises(ConfigError, match=r"the base config is invalid: model.d_model \(33\) must be divisible by "
+                                          r"model.heads \(2\) \(strategy 'word' inherits it\) \(at size all\)"):
+        load_experiment(experiment(strategies={"word": {}}, size_overrides={"all": {"model": {"d_model": 33}}}))

@@ -313,6 +313,7 @@ class TrainingConfig:
     valid_max_sentences: int | None = _f(None, "Decode at most this many validation sentences for BLEU (null = all).")
     early_stopping_metric: Literal["bleu", "loss"] = _f("bleu", "Which validation score picks the best checkpoint.")
     patience: int | None = _f(None, "Stop after this many validations without improvement (null = never).")
+    min_steps: int | None = _f(None, "Patience may stop a run only after this many updates (null = no minimum).")
     threads: int | None = _f(None, "torch intra-op threads (null = number of cores).")
     device: str = _f("auto", "auto (cuda when available), cpu, cuda[:N] or mps.",
                      pattern=r"auto|cpu|mps|cuda(:\d+)?", expected="auto, cpu, cuda, cuda:N or mps")
@@ -393,6 +394,7 @@ class Config:
         for key in ("accumulate", "batch_tokens", "valid_every", "log_every"):
             if getattr(t, key) < 1:
                 raise ConfigError(f"training.{key} must be at least 1")
+        _check_min_steps(t)
         if self.decoding.beam_size < 1 or self.decoding.batch_size < 1:
             raise ConfigError("decoding.beam_size and decoding.batch_size must be at least 1")
         if self.decoding.n_best > self.decoding.beam_size:
@@ -410,6 +412,17 @@ class Config:
             if getattr(d, key) < low:
                 raise ConfigError(f"data.{key} must be at least {low}")
         return self
+
+
+def _check_min_steps(t: TrainingConfig) -> None:
+    """training.min_steps: a positive number of updates, within max_steps."""
+    if t.min_steps is None:
+        return
+    if t.min_steps < 1:
+        raise ConfigError(f"training.min_steps must be at least 1 (or null for no minimum), got {t.min_steps}")
+    if t.max_steps is not None and t.min_steps > t.max_steps:
+        raise ConfigError(f"training.min_steps ({t.min_steps}) is larger than training.max_steps ({t.max_steps}); "
+                          "lower min_steps or raise max_steps")
 
 
 # ------------------------------------------------------------------------------------------- loading

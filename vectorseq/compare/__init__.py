@@ -12,17 +12,19 @@ The stages, in the order data flows:
 - :mod:`~vectorseq.compare.spec`: the experiment file (parsed by the config engine) and its grid of runs;
 - :mod:`~vectorseq.compare.experiment`: trains and scores every run, resumably;
 - :mod:`~vectorseq.compare.results`: ``results.jsonl`` records, the files beside them, the summary table;
-- :mod:`~vectorseq.compare.significance`: the paired bootstrap test;
-- :mod:`~vectorseq.compare.report` (with :mod:`~vectorseq.compare.figures` and
-  :mod:`~vectorseq.compare.render`): report.md, report.html, figures and significance.json.
+- :mod:`~vectorseq.compare.significance`: the paired bootstrap over test sentences and seeds, winners;
+- :mod:`~vectorseq.compare.report` (with :mod:`~vectorseq.compare.verdicts`, :mod:`~vectorseq.compare.budget_report`,
+  :mod:`~vectorseq.compare.figures` and :mod:`~vectorseq.compare.render`): report.md, report.html, figures and
+  significance.json.
 """
 from __future__ import annotations
 
 from .experiment import run_experiment
 from .report import write_report
 from .results import aggregate, latest_results, read_results, summary_table
-from .significance import PairedResult, paired_bootstrap, verdict
+from .significance import PairedResult, paired_bootstrap, seeded_bootstrap, verdict, winner
 from .spec import Experiment, ReportOptions, Run, load_experiment
 
 __all__ = ["Experiment", "PairedResult", "ReportOptions", "Run", "aggregate", "latest_results", "load_experiment",
-           "paired_bootstrap", "read_results", "run_experiment", "summary_table", "verdict", "write_report"]
+           "paired_bootstrap", "read_results", "run_experiment", "seeded_bootstrap", "summary_table", "verdict",
+           "winner", "write_report"]

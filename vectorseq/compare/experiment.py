@@ -11,9 +11,11 @@ Held equal
     model folder reloads the same subset. Strategies may not change ``data``, ``training.seed``, ``name`` or the
     budget keys. The budget replaces the base config's stopping keys: the keys it names are set, the other two of
     ``max_steps``/``max_minutes``/``max_epochs`` are set to null. Without a ``budget`` the base config's own
-    stopping keys apply to every run. Prefer ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends
-    on the machine and its load. Every run is trained by :func:`vectorseq.training.train` and scored on the test
-    split by :func:`vectorseq.evaluation.evaluate`.
+    stopping keys apply to every run. A budget may scale with the data (``max_steps_per_pair``) or be given per
+    size, and ``size_overrides`` may set the model per size (:mod:`vectorseq.compare.spec`). Prefer
+    ``max_steps`` or ``max_epochs``: a ``max_minutes`` budget depends on the machine and its load. Every run
+    is trained by :func:`vectorseq.training.train` and scored on the test split by
+    :func:`vectorseq.evaluation.evaluate`.
 
 Resuming
     Starting the same experiment again skips every run whose latest line in ``results.jsonl`` is ``ok`` for the
@@ -46,12 +48,13 @@ from ..data.splits import load_splits
 from ..errors import ConfigError, VectorseqError
 from ..evaluation import evaluate
 from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_FILE
-from ..training import train
+from ..training import stop_class, train
 from ..translator import Translator
 from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, latest_results, new_record,
                       read_history, read_results, record_key, summary_table, write_lines)
 from .spec import EXPERIMENT_FILE, Experiment, Run, load_experiment
+from .verdicts import winners
 from .workers import run_in_workers
 
 
@@ -69,6 +72,7 @@ def _load_data(exp: Experiment, out: Path) -> dict[str, Any]:
         raise ConfigError(f"{exp.source}: the base config's data has no test split; a comparison scores every run "
                           "on it (set data.test)")
     n_train = len(splits["train"])
+    exp.all_pairs = n_train  # a budget scaled with the data needs the size of `all`
     for n in exp.sizes:
         if n is not None and n > n_train:
             raise ConfigError(f"{exp.source}: sizes: {n} is larger than the training data ({n_train} pairs); "
@@ -144,6 +148,7 @@ def _result_fields(model_dir: Path, scores: dict[str, Any], metrics: dict[str, A
     return {"test_bleu": scores["bleu"], "test_chrf": scores["chrf"], "test_bleu_lc": scores["bleu_lc"],
             "valid_loss": min(losses) if losses else best.get("valid_loss"), "valid_bleu": best.get("valid_bleu"),
             "steps": metrics.get("steps"), "stop_reason": metrics.get("stop_reason"),
+            "stop_class": metrics.get("stop_class") or stop_class(metrics.get("stop_reason")),  # older folders lack it
             "train_minutes": metrics.get("train_minutes"), "tokens_per_s": metrics.get("tokens_per_s"),
             "parameters": metrics.get("parameters"), "coverage": _coverage(model_dir, metrics),
             "test_sentences": scores["sentences"], "bleu_signature": scores["bleu_signature"]}
@@ -250,7 +255,8 @@ def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | Non
     _run_grid(exp, _load_data(exp, out), progress, log, workers)
     report = write_report(exp, out)
     log("\n" + summary_table(latest_results(read_results(out), exp.runs())) + "\n")
-    for s in json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8")):
-        log(f"- {s['verdict']}")
+    sig = json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8"))
+    for w in winners(exp, latest_results(read_results(out), exp.runs()), sig):  # one line per size, not per pair
+        log(f"- {w['line'].replace('**', '')}")
     log(f"report: {report} and {report.with_suffix('.html')}")
     return report

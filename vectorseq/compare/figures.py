@@ -1,4 +1,5 @@
-"""The report's figures: the learning curve and the training curves, as PNG (embedded in report.html) and SVG.
+"""The report's figures: the learning curve, the training curves and the significance heatmap, as PNG (embedded
+in report.html) and SVG.
 
 Each function returns the PNG's path relative to the output folder, or None when there is nothing to draw.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .results import size_order
 
@@ -28,11 +31,14 @@ def _colors(strategies: list[str]) -> dict[str, Any]:
     return {s: cmap(i % 10) for i, s in enumerate(strategies)}
 
 
-def _save(fig: Any, out: Path, stem: str) -> str:
+def _save(fig: Any, out: Path, stem: str, tight_layout: bool = True) -> str:
     (out / FIGURES).mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out / FIGURES / f"{stem}.png", dpi=110)
-    fig.savefig(out / FIGURES / f"{stem}.svg")
+    if tight_layout:
+        fig.tight_layout()
+    # a colorbar shared by several axes defeats tight_layout: such figures are cropped when saved instead
+    crop = {} if tight_layout else {"bbox_inches": "tight"}
+    fig.savefig(out / FIGURES / f"{stem}.png", dpi=110, **crop)
+    fig.savefig(out / FIGURES / f"{stem}.svg", **crop)
     _pyplot().close(fig)
     return f"{FIGURES}/{stem}.png"
 
@@ -104,3 +110,35 @@ def training_curves_figure(records: list[dict], strategies: list[str], out: Path
     for ax in list(axes.flat)[len(sizes):]:
         ax.axis("off")
     return _save(fig, out, "training_curves")
+
+
+def significance_figure(panels: list[tuple[str, list[str], list[list]]], alpha: float, out: Path) -> str | None:
+    """The significance matrix as a heatmap, one panel per size: colour = BLEU difference row - column (red:
+    the row is better), text = the difference, ``*`` where significant at ``alpha``.
+
+    ``panels``: (title, strategies, cells) with ``cells[i][j]`` = (delta, p) or None
+    (:func:`vectorseq.compare.verdicts.matrix`).
+    """
+    panels = [p for p in panels if len(p[1]) >= 2]
+    if not panels:
+        return None
+    plt = _pyplot()
+    n = max(len(p[1]) for p in panels)
+    side = 1.2 + 0.55 * n
+    fig, axes = plt.subplots(1, len(panels), figsize=(side * len(panels) + 1, side), squeeze=False)
+    limit = max([abs(c[0]) for _, _, cells in panels for row in cells for c in row if c] + [0.5])
+    for ax, (title, names, cells) in zip(axes.flat, panels):
+        values = np.array([[c[0] if c else np.nan for c in row] for row in cells], dtype=float)
+        image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        for i, row in enumerate(cells):
+            for j, c in enumerate(row):
+                if c:
+                    ax.text(j, i, f"{c[0]:+.1f}" + ("*" if c[1] < alpha and c[0] != 0 else ""), ha="center",
+                            va="center", fontsize=7)
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(names)))
+        ax.set_yticklabels(names, fontsize=7)
+        ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=list(axes.flat), shrink=0.8, label="BLEU difference (row - column)")
+    return _save(fig, out, "significance", tight_layout=False)

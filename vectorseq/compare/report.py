@@ -2,19 +2,21 @@
 
 Sections, in order:
 
+0. **Setup**, with the budget and model of every training-set size (:mod:`.budget_report`).
 1. **Results**: mean ± std over seeds (sample standard deviation; a single seed shows the value alone) of test
    BLEU, chrF and lowercased BLEU, the lowest validation loss, training minutes, training tokens/s, parameters
    and the pretrained-vector token coverage, one row per strategy and training-set size; the best mean BLEU at
-   each size is in bold.
+   each size is in bold. The ``stopped`` column says how the runs ended (converged, or capped / time marked
+   † with a sentence below the table: not converged).
 2. **Learning curve** (with two sizes or more): test BLEU against the number of training pairs, log x axis,
    one line per strategy, error bars = std over seeds.
 3. **Training curves**: validation BLEU (greedy) against the update step, one panel per size, one line per
    strategy and seed, read from each run's ``train_log.jsonl``.
-4. **Significance**: at every size, every pair of strategies is compared with a paired bootstrap test
-   (:mod:`vectorseq.compare.significance`, ``report.bootstrap_samples`` resamples, seeded) on the test
-   translations of *one* seed: the first seed of the experiment's ``seeds`` for which both strategies have a
-   finished run. The BLEU difference quoted is that seed's corpus BLEU difference (it can differ from the
-   difference of the means in the results table). Each comparison gets a plain-language verdict.
+4. **Significance** (:mod:`.verdicts`): at every size, every pair of strategies is compared with a paired
+   bootstrap over test sentences and seeds (:mod:`vectorseq.compare.significance`, ``report.bootstrap_samples``
+   resamples, seeded) on every seed both finished; the **winner per size** (best mean BLEU, or "tied" when it
+   is not significantly better than the runner-up) and a **significance matrix** per size (BLEU difference row
+   - column, * = significant), also drawn as a heatmap. ``significance.json`` keeps every test.
 5. **Sample translations**: ``report.sample_sentences`` test sentences spread evenly over the test set (the
    same sentences for every strategy), source, reference and each strategy's output, at the largest size,
    for the first seed with the most finished runs.
@@ -32,78 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from ..config import config_from_dict, merge
-from .figures import learning_curve_figure, training_curves_figure
+from .figures import learning_curve_figure, significance_figure, training_curves_figure
+from .budget_report import budget_blocks, stop_cell, stop_note, stop_text
 from .render import to_html, to_markdown
 from .results import (COLUMNS, RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, aggregate, fmt_number, fmt_values,
-                      latest_results, read_history, read_hypotheses, read_lines, read_results, size_order, size_text)
-from .significance import paired_bootstrap, verdict
-from .spec import BUDGET_KEYS, Experiment
+                      latest_results, read_history, read_lines, read_results, size_order, size_text)
+from .spec import Experiment
+from .verdicts import cached_hypotheses, matrix, significance_blocks, significance_tests
 
 SIGNIFICANCE_FILE = "significance.json"
-
-
-def _hyps(out: Path, record: dict, cache: dict) -> list[str] | None:
-    """A finished run's test translations, read once per report."""
-    key = record["model_dir"]
-    if key not in cache:
-        cache[key] = read_hypotheses(out / key)
-    return cache[key]
-
-
-# ------------------------------------------------------------------------------------------- significance
-def _first_common_seed(exp: Experiment, ok: dict, a: str, b: str, size: str, out: Path, cache: dict) -> int | None:
-    """The first seed (in the experiment's order) at which both strategies have test translations."""
-    return next((sd for sd in exp.seeds if (a, size, sd) in ok and (b, size, sd) in ok
-                 and _hyps(out, ok[(a, size, sd)], cache) is not None
-                 and _hyps(out, ok[(b, size, sd)], cache) is not None), None)
-
-
-def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: list[str],
-                       cache: dict | None = None) -> list[dict[str, Any]]:
-    """Pairwise paired bootstrap tests at every size (first common seed); one dict per comparison."""
-    cache = {} if cache is None else cache
-    ok = {(r["strategy"], str(r["size"]), r["seed"]): r for r in records if r.get("status") == "ok"}
-    results = []
-    for size in sorted({str(r["size"]) for r in records}, key=size_order):
-        # order strategies by mean BLEU at this size so that A is usually the stronger system
-        means = {row["strategy"]: row["mean"].get("test_bleu", -1.0)
-                 for row in aggregate(r for r in records if str(r["size"]) == size)}
-        strategies = sorted((s for s in exp.strategies if s in means), key=lambda s: -means[s])
-        for i, a in enumerate(strategies):
-            for b in strategies[i + 1:]:
-                seed = _first_common_seed(exp, ok, a, b, size, out, cache)
-                if seed is None:
-                    continue
-                ra, rb = ok[(a, size, seed)], ok[(b, size, seed)]
-                ha, hb = _hyps(out, ra, cache), _hyps(out, rb, cache)
-                if not (len(ha) == len(hb) == len(refs)):
-                    continue
-                res = paired_bootstrap(ha, hb, refs, name_a=a, name_b=b, n_samples=exp.report.bootstrap_samples,
-                                       seed=exp.report.seed)
-                pairs = ra.get("train_pairs")
-                where = f"at {pairs:,} pairs" if pairs else f"at size {size}"
-                results.append({"size": ra["size"], "train_pairs": pairs, "seed": seed, **res.to_dict(),
-                                "significant": res.significant(exp.report.alpha),
-                                "verdict": verdict(res, where, exp.report.alpha)})
-    return results
-
-
-def _significance_blocks(exp: Experiment, sig: list[dict]) -> list[tuple]:
-    blocks: list[tuple] = [("h", 2, "Significance")]
-    if not sig:
-        return blocks + [("p", "Needs at least two strategies with finished runs at the same size.")]
-    blocks.append(("p", f"Paired bootstrap resampling ({exp.report.bootstrap_samples} resamples of the test "
-                        f"sentences, seed {exp.report.seed}) of sacreBLEU BLEU, two-sided, significance level "
-                        f"{exp.report.alpha}. With several seeds, the outputs of the first seed (in the "
-                        "experiment's order) that both strategies finished are tested; Δ is that seed's "
-                        "BLEU difference."))
-    blocks.append(("ul", [s["verdict"] for s in sig]))
-    table = [[s["name_a"], s["name_b"], str(s["seed"]), f"{s['score_a']:.1f}", f"{s['score_b']:.1f}",
-              f"{s['delta']:+.1f} [{s['ci_low']:+.1f}, {s['ci_high']:+.1f}]", f"{s['p_value']:.3f}"]
-             for s in sig]
-    blocks.append(("table", ["A", "B", "seed", "BLEU A", "BLEU B", "Δ (95% CI)", "p"], table,
-                   ["l", "l", "r", "r", "r", "r", "r"]))
-    return blocks
 
 
 # ------------------------------------------------------------------------------------------- sections
@@ -112,8 +51,8 @@ def _sample_blocks(exp: Experiment, records: list[dict], out: Path, cache: dict)
     if not (src_p.is_file() and ref_p.is_file()):
         return [("p", "The test split was not found in the output folder (test.src.txt / test.ref.txt).")]
     src, ref = read_lines(src_p), read_lines(ref_p)
-    ok = [r for r in records if r.get("status") == "ok" and _hyps(out, r, cache) is not None
-          and len(_hyps(out, r, cache)) == len(ref)]
+    ok = [r for r in records if r.get("status") == "ok" and cached_hypotheses(out, r, cache) is not None
+          and len(cached_hypotheses(out, r, cache)) == len(ref)]
     if not ok or not ref:
         return [("p", "No finished run has test translations yet.")]
     size = max({str(r["size"]) for r in ok}, key=size_order)
@@ -128,14 +67,14 @@ def _sample_blocks(exp: Experiment, records: list[dict], out: Path, cache: dict)
                                  f"{size_text(at_size[0])} training pairs, seed {seed}.")]
     for i in idx:
         rows = [["source", src[i]], ["reference", ref[i]]]
-        rows += [[f"**{s}**", _hyps(out, chosen[s], cache)[i].strip() or "(empty)"]
+        rows += [[f"**{s}**", cached_hypotheses(out, chosen[s], cache)[i].strip() or "(empty)"]
                  for s in exp.strategies if s in chosen]
         blocks.append(("table", ["", f"test sentence {i + 1}"], rows, ["l", "l"]))
     return blocks
 
 
 def _results_blocks(rows: list[dict]) -> list[tuple]:
-    headers = ["strategy", "pairs", "runs"] + [h for _, h, _ in COLUMNS] + ["vector coverage"]
+    headers = ["strategy", "pairs", "runs", "stopped"] + [h for _, h, _ in COLUMNS] + ["vector coverage"]
     best: dict[str, float] = {}
     scored: dict[str, int] = {}
     for row in rows:
@@ -151,8 +90,10 @@ def _results_blocks(rows: list[dict]) -> list[tuple]:
         if "test_bleu" in row["mean"] and row["mean"]["test_bleu"] == best.get(size) and scored[size] > 1:
             cells[0] = f"**{cells[0]}**"
         runs = f"{row['ok']}/{row['runs']}"
-        table.append([row["strategy"], size_text(row), runs] + cells + [_coverage_cell(rs)])
-    return [("table", headers, table, ["l", "r", "r"] + ["r"] * len(COLUMNS) + ["l"])]
+        table.append([row["strategy"], size_text(row), runs, stop_cell(rs)] + cells + [_coverage_cell(rs)])
+    note = stop_note([r for row in rows for r in row["records"]])
+    return [("table", headers, table, ["l", "r", "r", "l"] + ["r"] * len(COLUMNS) + ["l"])] + \
+        ([("p", note)] if note else [])
 
 
 def _coverage_cell(records: list[dict]) -> str:
@@ -169,8 +110,7 @@ def _coverage_cell(records: list[dict]) -> str:
 def _describe_base(exp: Experiment) -> str | None:
     """Data, model and decoding of the base config (None when the base alone is not a valid config)."""
     try:
-        budget = {"training": {k: exp.budget.get(k) for k in BUDGET_KEYS}} if exp.budget else {}
-        cfg = config_from_dict(merge(exp.base, budget))
+        cfg = config_from_dict(merge(exp.base, {"training": exp.budget_for(exp.sizes[0])}))
     except Exception:  # the base alone may not be a valid config; the strategies complete it
         return None
     m, d = cfg.model, cfg.data
@@ -183,8 +123,9 @@ def _describe_base(exp: Experiment) -> str | None:
 def _describe_setup(exp: Experiment, records: list[dict], n_runs: int, refs: list[str]) -> list[str]:
     base = _describe_base(exp)
     items = [base] if base else []
-    budget = ", ".join(f"{k} {v}" for k, v in exp.budget.items() if v is not None) or "the base config's own"
-    items.append(f"budget (every run): {budget}")
+    budget = ", ".join(f"{k} {v}" for k, v in exp.budget.items() if v is not None and k != "per_size")
+    budget = budget or "the base config's own"
+    items.append(f"budget: {budget}" + ("; per size: see the table below" if exp.budget.get("per_size") else ""))
     items.append(f"strategies: {', '.join(f'`{s}`' for s in exp.strategies)}")
     items.append("training pairs: " + ", ".join("all" if n is None else f"{n:,}" for n in exp.sizes)
                  + f"; seeds: {', '.join(map(str, exp.seeds))}")
@@ -240,12 +181,21 @@ def _all_runs_blocks(exp: Experiment, records: list[dict]) -> list[tuple]:
 
     table = [[r["strategy"], size_text(r), str(r["seed"]), r.get("status", "?"), num(r, "test_bleu", 1),
               num(r, "test_chrf", 1), num(r, "test_bleu_lc", 1), num(r, "valid_loss", 3), num(r, "steps", 0),
-              r.get("stop_reason") or "—", num(r, "train_minutes", 1), f"`{r.get('model_dir')}`"]
+              stop_text(r), num(r, "train_minutes", 1), f"`{r.get('model_dir')}`"]
              for r in sorted(records, key=order)]
     return [("h", 2, "All runs"),
             ("table", ["strategy", "pairs", "seed", "status", "BLEU", "chrF", "BLEU-lc", "valid loss", "steps",
                        "stopped by", "train min", "model folder"], table,
              ["l", "r", "r", "l", "r", "r", "r", "r", "r", "l", "r", "l"])]
+
+
+def _heatmap(exp: Experiment, records: list[dict], sig: list[dict], out: Path) -> str | None:
+    """The significance matrix of every size as one heatmap figure."""
+    panels = []
+    for size in sorted({str(s["size"]) for s in sig}, key=size_order):
+        pairs = next((s.get("train_pairs") for s in sig if str(s["size"]) == size), None)
+        panels.append((f"{pairs:,} pairs" if pairs else f"size {size}", *matrix(exp, records, sig, size)))
+    return significance_figure(panels, exp.report.alpha, out)
 
 
 def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | None = None) -> tuple[list, list]:
@@ -259,6 +209,7 @@ def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | 
     if exp.description:
         blocks.append(("p", exp.description))
     blocks.append(("ul", _describe_setup(exp, records, n_runs, refs)))
+    blocks += budget_blocks(exp, records)
     blocks.append(("h", 2, "Results"))
     if rows:
         blocks.append(("p", "Test scores (sacreBLEU) and training statistics, mean ± std over seeds; the best mean "
@@ -270,7 +221,7 @@ def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | 
         blocks.append(("p", "No results yet."))
     blocks += _figure_blocks(exp, records, rows, out)
     sig = significance_tests(exp, records, out, refs, cache) if refs else []
-    blocks += _significance_blocks(exp, sig)
+    blocks += significance_blocks(exp, records, sig, _heatmap(exp, records, sig, out))
     blocks += [("h", 2, "Sample translations")] + _sample_blocks(exp, records, out, cache)
     blocks += _failed_blocks(records) + _all_runs_blocks(exp, records)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -5,8 +5,9 @@ summary table. The runner (:mod:`vectorseq.compare.experiment`) writes them; the
 Output folder
     ``results.jsonl``: one JSON line per finished run, with the fields of :func:`new_record` (``strategy, size,
     train_pairs, seed, status`` ok/failed, ``error, traceback, test_bleu, test_chrf, test_bleu_lc, valid_loss``
-    (lowest), ``valid_bleu`` (best), ``steps, stop_reason, train_minutes, tokens_per_s, parameters, coverage,
-    model_dir, config_hash, ...``); a run that ran again has a later line, and the latest line counts.
+    (lowest), ``valid_bleu`` (best), ``steps, stop_reason, stop_class`` (converged / capped / time, see
+    :func:`vectorseq.training.stop_class`), ``train_minutes, tokens_per_s, parameters, coverage, model_dir,
+    config_hash, ...``); a run that ran again has a later line, and the latest line counts.
     ``runs/STRATEGY/nSIZE_sSEED/``: each run's model folder, with its test translations in
     :data:`vectorseq.modelfolder.HYPOTHESES_FILE` (one per line); ``test.src.txt`` / ``test.ref.txt``: the test
     split; ``experiment.yaml``: the resolved experiment (the base inlined), so ``vectorseq compare OUTPUT_DIR
@@ -31,7 +32,8 @@ TEST_REF_FILE = "test.ref.txt"
 
 #: the scores and training statistics of a record (None until the run has finished)
 METRIC_KEYS = ("test_bleu", "test_chrf", "test_bleu_lc", "valid_loss", "valid_bleu", "steps", "stop_reason",
-               "train_minutes", "tokens_per_s", "parameters", "coverage", "test_sentences", "bleu_signature")
+               "stop_class", "train_minutes", "tokens_per_s", "parameters", "coverage", "test_sentences",
+               "bleu_signature")
 
 #: (record key, column header, decimals) of the report's results table, in order
 COLUMNS = [("test_bleu", "BLEU", 1), ("test_chrf", "chrF", 1), ("test_bleu_lc", "BLEU-lc", 1),

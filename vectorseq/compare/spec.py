@@ -13,7 +13,12 @@ An experiment file (YAML) looks like this::
       char: {vectorizer: {src: {split: character, max_tokens: null}}}
     sizes: [1000, 3000, all]             # training pairs; null or `all` = the whole training split
     seeds: [1, 2, 3]                     # training.seed, and the seed of the random training subset
-    budget: {max_steps: 2000}            # max_steps / max_minutes / max_epochs, the same for every run
+    budget: {max_steps: 2000}            # max_steps / max_minutes / max_epochs, the same for every run, or
+    # budget: {max_steps_per_pair: 0.5, min_steps: 500, max_steps: 20000, patience: 5}   # scaled with the data
+    # budget: {max_epochs: 30, per_size: {all: {max_epochs: 10}}}                       # or given per size
+    size_overrides:                      # optional: a partial config per training-set size, e.g. the model size
+      1000: {model: {d_model: 128}}
+      all: {model: {d_model: 256}}
     output_dir: runs/compare/builtin     # optional; `--output` overrides it
     report: {sample_sentences: 5, bootstrap_samples: 1000, alpha: 0.05, seed: 12345}   # optional
 
@@ -24,12 +29,25 @@ a strategy may not change, and that every strategy makes a valid config before a
 :func:`load_experiment` turns the file into an :class:`Experiment`: the base resolved, the grid of
 :class:`Run` cells, and the config of each run.
 
+Budgets that scale with the data
+    ``max_steps_per_pair: r`` gives a run of ``n`` training pairs ``max_steps = ceil(r * n)`` updates, raised to
+    ``min_steps`` and lowered to ``max_steps`` when those are given (so ``r`` is about ``r * batch pairs``
+    epochs at every size). ``min_steps`` is also ``training.min_steps``: patience may not stop a run before it;
+    ``patience`` sets ``training.patience`` for every run. ``per_size: {SIZE: {keys}}`` replaces budget keys at
+    one size (``all`` for the whole split). :meth:`Experiment.budget_for` gives the training keys of a size.
+
+Per-size configs
+    ``size_overrides: {SIZE: partial config}`` is merged over the base at that size, before the strategy (the
+    strategy is merged last, as everywhere): the usual use is a larger model for more data. It may not change
+    ``data``, ``name``, ``training.seed`` or the budget keys.
+
 Strategies may not change ``data``, ``training.seed``, ``name`` or the budget keys (an error says so): what
 is held equal is described in :mod:`vectorseq.compare.experiment`.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +58,8 @@ from ..errors import ConfigError
 from .strategies import resolve_strategy
 
 EXPERIMENT_FILE = "experiment.yaml"
-BUDGET_KEYS = ("max_steps", "max_minutes", "max_epochs")
+BUDGET_KEYS = ("max_steps", "max_minutes", "max_epochs")  # replaced together: a budget names its stopping rule
+CONVERGENCE_KEYS = ("min_steps", "patience")  # set for every run when the budget gives them
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 _NAME_RULE = "must be letters, digits, '_', '-', '.' or '+' (it names a folder)"
 
@@ -58,16 +77,30 @@ class Budget:
     max_steps: int | None = _key(None, "Updates per run.", "a positive integer")
     max_minutes: float | None = _key(None, "Training minutes per run (depends on the machine).", "a positive number")
     max_epochs: int | None = _key(None, "Passes over each run's training pairs.", "a positive integer")
+    max_steps_per_pair: float | None = _key(
+        None, "Updates per training pair: max_steps = ceil(this x pairs), at least min_steps, at most max_steps.",
+        "a positive number")
+    min_steps: int | None = _key(None, "training.min_steps of every run: patience may not stop a run before it "
+                                       "(and the floor of a scaled max_steps).", "a positive integer")
+    patience: int | None = _key(None, "training.patience of every run: validations without improvement before "
+                                      "a run stops (converged).", "a positive integer")
+    per_size: dict[Any, Any] | None = _key(
+        None, "Budget keys per training-set size, replacing the others there, e.g. "
+              "`per_size: {1000: {max_epochs: 60}, all: {max_epochs: 20}}`.",
+        "a mapping of size (as in `sizes`, or all) -> budget keys")
 
     def given(self) -> dict[str, Any]:
         """The keys the file sets."""
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
-    def check(self, where: str) -> None:
+    def check(self, where: str, path: str = "budget") -> None:
         for k, v in self.given().items():
-            if v <= 0:
-                kind = "a positive number" if k == "max_minutes" else "a positive integer"
-                raise ConfigError(f"{where}: budget.{k}: {v!r} is not valid; expected {kind}")
+            if k != "per_size" and v <= 0:
+                kind = "a positive number" if k in ("max_minutes", "max_steps_per_pair") else "a positive integer"
+                raise ConfigError(f"{where}: {path}.{k}: {v!r} is not valid; expected {kind}")
+        if self.min_steps and self.max_steps and self.min_steps > self.max_steps:
+            raise ConfigError(f"{where}: {path}.min_steps ({self.min_steps}) is larger than {path}.max_steps "
+                              f"({self.max_steps}); lower min_steps or raise max_steps")
 
 
 @dataclass
@@ -109,6 +142,9 @@ class ExperimentFile:
     sizes: list[int | str | None] | int | str | None = _key(None, "Training pairs per run.", _SIZES)
     seeds: list[int] | int | None = _key(None, "Seeds (default: the base's training.seed).", "non-negative integers")
     budget: Budget = field(default_factory=Budget, metadata={"doc": "The stopping keys every run shares."})
+    size_overrides: dict[Any, Any] | None = _key(
+        None, "Training-set size -> a partial config merged over the base at that size (e.g. the model size).",
+        "a mapping of size (as in `sizes`, or all) -> a partial config, e.g. `{1000: {model: {d_model: 128}}}`")
     output_dir: str | None = _key(None, "The output folder (default runs/compare/NAME).", "a path")
     report: ReportOptions = field(default_factory=ReportOptions, metadata={"doc": "What the report shows."})
 
@@ -144,7 +180,9 @@ class Experiment:
     strategies: dict[str, dict[str, Any]]
     sizes: list[int | None]
     seeds: list[int]
-    budget: dict[str, Any] = field(default_factory=dict)  # the budget keys the file sets
+    budget: dict[str, Any] = field(default_factory=dict)  # the budget keys the file sets (per_size keyed like sizes)
+    size_overrides: dict[int | None, dict[str, Any]] = field(default_factory=dict)  # None = the whole split
+    all_pairs: int | None = None  # pairs of the whole training split, once the data is loaded (scaled budgets)
     output_dir: Path = Path("runs/compare/experiment")
     report: ReportOptions = field(default_factory=ReportOptions)
     description: str = ""
@@ -154,13 +192,28 @@ class Experiment:
         """The grid, smallest size first, so that a first complete picture arrives early."""
         return [Run(s, n, seed) for n in self.sizes for seed in self.seeds for s in self.strategies]
 
+    def budget_for(self, size: int | None) -> dict[str, Any]:
+        """The training keys the budget sets for runs of ``size`` pairs (empty: the base config's own)."""
+        b = {k: v for k, v in self.budget.items() if k != "per_size"}
+        b.update((self.budget.get("per_size") or {}).get(size, {}))
+        out = {k: b[k] for k in CONVERGENCE_KEYS if b.get(k) is not None}
+        if not any(b.get(k) is not None for k in (*BUDGET_KEYS, "max_steps_per_pair")):
+            return out
+        out.update({k: b.get(k) for k in BUDGET_KEYS})
+        if b.get("max_steps_per_pair") is not None:
+            pairs = size if size is not None else self.all_pairs
+            # before the data is loaded (checking the configs) the size of `all` is unknown: a bound stands in
+            steps = math.ceil(b["max_steps_per_pair"] * pairs) if pairs else (b.get("max_steps") or 1)
+            steps = max(steps, b.get("min_steps") or 1)
+            out["max_steps"] = min(steps, b["max_steps"]) if b.get("max_steps") else steps
+        return out
+
     def raw_config(self, strategy: str | None, size: int | None, seed: int) -> dict[str, Any]:
         """The config mapping of one run before validation (``strategy=None``: the base with budget and subset)."""
         label = "all" if size is None else size
-        raw = merge(self.base, self.strategies[strategy] if strategy is not None else {})
-        training: dict[str, Any] = {"seed": seed, "resume": True}
-        if self.budget:
-            training.update({k: self.budget.get(k) for k in BUDGET_KEYS})
+        raw = merge(merge(self.base, self.size_overrides.get(size, {})),
+                    self.strategies[strategy] if strategy is not None else {})
+        training: dict[str, Any] = {"seed": seed, "resume": True, **self.budget_for(size)}
         return merge(raw, {"name": f"{strategy or 'base'}-n{label}-s{seed}",
                            "data": {"subset": size, "subset_mode": "random"}, "training": training})
 
@@ -174,8 +227,17 @@ class Experiment:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "base": self.base,
                 "strategies": self.strategies, "sizes": ["all" if n is None else n for n in self.sizes],
-                "seeds": self.seeds, "budget": self.budget, "output_dir": str(self.output_dir),
+                "seeds": self.seeds, "budget": _size_keyed(self.budget, "per_size"),
+                "size_overrides": _size_keyed({"o": self.size_overrides}, "o")["o"] or None,
+                "output_dir": str(self.output_dir),
                 "report": dataclasses.asdict(self.report)}
+
+
+def _size_keyed(d: dict[str, Any], key: str) -> dict[str, Any]:
+    """``d`` with its ``key`` mapping keyed as the file writes sizes (None -> ``all``)."""
+    if not d.get(key):
+        return dict(d)
+    return {**d, key: {"all" if n is None else n: v for n, v in d[key].items()}}
 
 
 # ------------------------------------------------------------------------------------------- loading
@@ -216,25 +278,26 @@ def _resolve_base(spec: ExperimentFile, src: _Source) -> dict[str, Any]:
     return merge(base, spec.base or {})
 
 
-def _check_strategy(name: str, override: Any, where: str) -> None:
-    if not _NAME_RE.match(name):
+def _check_strategy(name: str, override: Any, where: str, what: str = "strategy") -> None:
+    """What a strategy (or a size override, ``what``) may not change."""
+    if what == "strategy" and not _NAME_RE.match(name):
         raise ConfigError(f"{where}: strategy name {name!r} {_NAME_RULE}")
     if not isinstance(override, dict):
-        raise ConfigError(f"{where}: strategy {name!r}: expected a partial config mapping, "
+        raise ConfigError(f"{where}: {what} {name!r}: expected a partial config mapping, "
                           f"got {type(override).__name__}")
     for forbidden, why in (("data", "every strategy trains and tests on the same data; put data settings in the "
                                     "base config"),
                            ("name", "run names are set by the experiment")):
         if forbidden in override:
-            raise ConfigError(f"{where}: strategy {name!r} sets `{forbidden}`: {why}")
+            raise ConfigError(f"{where}: {what} {name!r} sets `{forbidden}`: {why}")
     training = override.get("training") or {}
     if isinstance(training, dict):
-        for k in BUDGET_KEYS:
+        for k in (*BUDGET_KEYS, *CONVERGENCE_KEYS):
             if k in training:
-                raise ConfigError(f"{where}: strategy {name!r} sets training.{k}: the budget is the same for every "
-                                  "run; set it under `budget:`")
+                raise ConfigError(f"{where}: {what} {name!r} sets training.{k}: the budget is the same for every "
+                                  "run (or set per size); set it under `budget:`")
         if "seed" in training:
-            raise ConfigError(f"{where}: strategy {name!r} sets training.seed: seeds are set by `seeds:`")
+            raise ConfigError(f"{where}: {what} {name!r} sets training.seed: seeds are set by `seeds:`")
 
 
 def _strategies(spec: ExperimentFile, where: str) -> dict[str, dict[str, Any]]:
@@ -278,26 +341,71 @@ def _grid(spec: ExperimentFile, base: dict[str, Any], where: str) -> tuple[list[
             _int_list(seeds, where, "seeds", allow_all=False))
 
 
+def _size_of(key: Any, sizes: list[int | None], where: str, path: str) -> int | None:
+    """A size named as a mapping key (``1000``, ``"1000"``, ``all``), which must be one of ``sizes``."""
+    if key is None or (isinstance(key, str) and key.lower() == "all"):
+        n = None
+    elif isinstance(key, int) and not isinstance(key, bool):
+        n = key
+    elif isinstance(key, str) and key.isdigit():
+        n = int(key)
+    else:
+        raise ConfigError(f"{where}: {path}: {key!r} is not a size; expected one of `sizes` or all")
+    if n not in sizes:
+        named = ", ".join("all" if x is None else str(x) for x in sizes)
+        raise ConfigError(f"{where}: {path}: size {key!r} is not in `sizes` ({named}); add it there or remove it")
+    return n
+
+
+def _budget(spec: ExperimentFile, sizes: list[int | None], where: str) -> dict[str, Any]:
+    """The budget keys the file sets, its ``per_size`` sections validated like the budget and keyed by size."""
+    budget = spec.budget.given()
+    per = budget.pop("per_size", None)
+    if per is None:
+        return budget
+    out: dict[int | None, dict[str, Any]] = {}
+    for key, raw in per.items():
+        path = f"budget.per_size.{key}"
+        b: Budget = build_dataclass(Budget, raw, path=path, source=where)
+        if b.per_size is not None:
+            raise ConfigError(f"{where}: {path}.per_size: per_size sections do not nest; give the keys directly")
+        b.check(where, path)
+        out[_size_of(key, sizes, where, "budget.per_size")] = b.given()
+    return {**budget, "per_size": out}
+
+
+def _size_overrides(spec: ExperimentFile, sizes: list[int | None], where: str) -> dict[int | None, dict[str, Any]]:
+    """``size_overrides``: size -> partial config, with the same limits as a strategy."""
+    out = {}
+    for key, raw in (spec.size_overrides or {}).items():
+        n = _size_of(key, sizes, where, "size_overrides")
+        _check_strategy(str(key), raw, where, what="size_overrides")
+        out[n] = raw
+    return out
+
+
 def _check_configs(exp: Experiment) -> None:
     """Every run must train for a budget, and every strategy must make a valid config, before anything trains."""
     base_training = exp.base.get("training") if isinstance(exp.base.get("training"), dict) else {}
     if not exp.budget and not any(base_training.get(k) is not None for k in BUDGET_KEYS):
         raise ConfigError(f"{exp.source}: no budget; set e.g. `budget: {{max_steps: 2000}}` (or max_minutes / "
                           "max_epochs) so that every run trains for the same budget")
-    size, seed = exp.sizes[0], exp.seeds[0]
-    try:
-        config_from_dict(exp.raw_config(None, size, seed))
-        base_error = None
-    except ConfigError as e:
-        base_error = str(e)
-    for name in exp.strategies:
+    seed = exp.seeds[0]
+    for size in exp.sizes:  # budgets and size overrides can differ per size: every size is checked
+        at = "" if len(exp.sizes) == 1 else f" (at size {'all' if size is None else size})"
         try:
-            config_from_dict(exp.raw_config(name, size, seed))
+            config_from_dict(exp.raw_config(None, size, seed))
+            base_error = None
         except ConfigError as e:
-            if str(e) == base_error:  # the base is at fault, not the strategy
-                raise ConfigError(f"{exp.source}: the base config is invalid: {e} (strategy {name!r} inherits it)") \
-                    from None
-            raise ConfigError(f"{exp.source}: strategy {name!r} makes an invalid config: {e}") from None
+            base_error = str(e)
+        for name in exp.strategies:
+            try:
+                config_from_dict(exp.raw_config(name, size, seed))
+            except ConfigError as e:
+                if str(e) == base_error:  # the base is at fault, not the strategy
+                    raise ConfigError(f"{exp.source}: the base config is invalid: {e} (strategy {name!r} "
+                                      f"inherits it){at}") from None
+                raise ConfigError(f"{exp.source}: strategy {name!r} makes an invalid config: {e}{at}") from None
 
 
 def load_experiment(source: str | Path | dict, output_dir: str | Path | None = None) -> Experiment:
@@ -315,7 +423,8 @@ def load_experiment(source: str | Path | dict, output_dir: str | Path | None = N
     sizes, seeds = _grid(spec, base, where)
     out = output_dir or src.folder or spec.output_dir or f"runs/compare/{name}"
     exp = Experiment(name=name, base=base, strategies=strategies, sizes=sizes, seeds=seeds,
-                     budget=spec.budget.given(), output_dir=Path(out), report=spec.report,
+                     budget=_budget(spec, sizes, where), size_overrides=_size_overrides(spec, sizes, where),
+                     output_dir=Path(out), report=spec.report,
                      description=spec.description or "", source=where)
     _check_configs(exp)
     return exp

@@ -26,6 +26,7 @@ batches and DDP averages the gradients; only rank 0 validates and writes files.
 from __future__ import annotations
 
 from .distributed import Dist, setup_distributed
+from .loop import stop_class
 from .optim import learning_rate_factor, param_groups
 from .pipeline import TrainResult, train
 from .prepare import encode_corpus, make_vectorizer
@@ -34,4 +35,4 @@ from .step import batch_loss
 from .validation import validate
 
 __all__ = ["train", "TrainResult", "TrainState", "Dist", "setup_distributed", "batch_loss", "param_groups",
-           "learning_rate_factor", "encode_corpus", "make_vectorizer", "validate"]
+           "learning_rate_factor", "encode_corpus", "make_vectorizer", "validate", "stop_class"]

@@ -4,8 +4,10 @@ Each update: the input layers' ``on_step`` (unfreezing), the learning rate of th
 (:mod:`vectorseq.training.step`), the counters (:class:`~vectorseq.training.state.TrainState`), the progress
 bar; every ``valid_every`` updates and when training stops, the :class:`~vectorseq.training.validation.Validator`.
 Training stops by ``max_steps``, ``max_epochs``, ``max_minutes`` (decided by all ranks together: their clocks
-differ) or ``patience``. The loop has one data path, ``source.updates(...)``: it never asks whether the
-batches come from memory or from a stream.
+differ) or ``patience`` (not before ``min_steps``); :func:`stop_class` names the kind of stop for results:
+``converged`` (patience), ``capped`` (max_steps / max_epochs: the budget ran out, improving or not) or ``time``
+(max_minutes, a safety cap: the run's length depended on the machine). The loop has one data path,
+``source.updates(...)``: it never asks whether the batches come from memory or from a stream.
 """
 from __future__ import annotations
 
@@ -20,7 +22,17 @@ from .optim import set_learning_rate
 from .run import Run
 from .state import TrainState
 from .step import Meter, UpdateStep
-from .validation import Validator
+from .validation import Validator, patience_met
+
+
+STOP_CLASSES = {"patience": "converged", "max_steps": "capped", "max_epochs": "capped", "max_minutes": "time"}
+
+
+def stop_class(stop_reason: str | None) -> str | None:
+    """``converged``, ``capped`` or ``time`` for a stop reason such as ``patience=3`` (None when unknown)."""
+    if not stop_reason:
+        return None
+    return STOP_CLASSES.get(stop_reason.split("=", 1)[0])
 
 
 class Trainer:
@@ -60,7 +72,7 @@ class Trainer:
         tc, state = self.tc, self.state
         if tc.max_steps is not None and state.step >= tc.max_steps:
             return f"max_steps={tc.max_steps}"
-        if tc.patience is not None and state.step > 0 and state.bad_validations >= tc.patience:
+        if patience_met(tc, state):
             return f"patience={tc.patience}"
         if tc.max_minutes is not None and state.elapsed_s >= 60 * tc.max_minutes:
             return f"max_minutes={tc.max_minutes}"

@@ -15,7 +15,7 @@ from ..jsonl import read_jsonl
 from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights
 from ..translator import Translator
 from .curve import plot_curve
-from .loop import Trainer
+from .loop import Trainer, stop_class
 from .optim import build_optimizer
 from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, encode_pairs, fit_input_layers, load_data,
                       prepare_vectorizers, prepare_vectors, record_vector_widths)
@@ -83,6 +83,7 @@ def summarize(run: Run, model: torch.nn.Module, state: TrainState, history: list
               coverage: dict[str, Any], stop_reason: str, elapsed: float) -> dict[str, Any]:
     """The training part of ``metrics.json``."""
     metrics: dict[str, Any] = {"steps": state.step, "epochs": state.epoch, "stop_reason": stop_reason,
+                               "stop_class": stop_class(stop_reason),
                                "train_minutes": round(elapsed / 60, 2), "parameters": model.num_parameters(),
                                "best": state.best, "world_size": run.dist.world}
     if history:

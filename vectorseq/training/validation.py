@@ -4,8 +4,8 @@ Every ``valid_every`` updates (and when training stops) the :class:`Validator` m
 perplexity (teacher forcing) and greedy BLEU/chrF on raw references, appends one record to
 ``train_log.jsonl``, keeps the best weights in ``model.safetensors`` (by ``early_stopping_metric``), halves the
 plateau schedule's learning rate after ``plateau_patience`` validations without improvement, stops after
-``patience`` of them, and writes ``checkpoints/last`` for resume. Only rank 0 validates and writes; the
-decisions are broadcast so every rank continues or stops together.
+``patience`` of them (not before ``min_steps`` updates), and writes ``checkpoints/last`` for resume. Only rank
+0 validates and writes; the decisions are broadcast so every rank continues or stops together.
 """
 from __future__ import annotations
 
@@ -62,6 +62,14 @@ def is_better(record: dict, best: dict | None, metric: str) -> bool:
         return record["valid_bleu"] > best["valid_bleu"] or (
             record["valid_bleu"] == best["valid_bleu"] and record["valid_loss"] < best["valid_loss"])
     return record["valid_loss"] < best["valid_loss"]
+
+
+def patience_met(tc: Any, state: TrainState) -> bool:
+    """Whether patience stops training now: ``patience`` validations without improvement, and at least
+    ``min_steps`` updates done (a slow start must not end a run that has barely begun)."""
+    if tc.patience is None or state.step == 0 or state.bad_validations < tc.patience:
+        return False
+    return tc.min_steps is None or state.step >= tc.min_steps
 
 
 class Validator:
@@ -131,7 +139,7 @@ class Validator:
             state.bad_validations += 1
             if tc.schedule == "plateau" and state.bad_validations % max(1, tc.plateau_patience) == 0:
                 state.plateau_factor *= 0.5
-        if stop_reason is None and tc.patience is not None and state.bad_validations >= tc.patience:
+        if stop_reason is None and patience_met(tc, state):
             stop_reason = f"patience={tc.patience}"
         self.say(f"\nstep {state.step}: train {record['train_loss']:.3f} | valid loss {record['valid_loss']:.3f} "
                  f"ppl {record['valid_ppl']:.1f} BLEU {record['valid_bleu']:.1f} chrF {record['valid_chrf']:.1f}"

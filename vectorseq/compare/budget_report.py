@@ -1,0 +1,83 @@
+"""What the report says about training length: the budget and model of each size, and which runs did not
+converge.
+
+Every run's record carries ``stop_class`` (:func:`vectorseq.training.stop_class`): ``converged`` (patience
+fired), ``capped`` (max_steps / max_epochs ran out first) or ``time`` (the max_minutes safety cap). Capped and
+time-limited runs are marked with :data:`NOT_CONVERGED` in the results and All runs tables, and a sentence
+under the results says how many there are: their scores may be below what the strategy reaches with a larger
+budget, so a reader does not take them for converged results.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..config import config_from_dict
+from .spec import Experiment
+
+NOT_CONVERGED = "†"
+_BUDGET_NAMES = (("max_steps", "max {} updates"), ("max_epochs", "max {} epochs"), ("max_minutes", "max {} min"),
+                 ("min_steps", "min {} updates"), ("patience", "patience {}"))
+
+
+def stop_text(record: dict[str, Any]) -> str:
+    """``converged (patience=3)``, ``capped† (max_steps=400)``; a dash when unknown."""
+    cls, reason = record.get("stop_class"), record.get("stop_reason")
+    if not cls:
+        return reason or "—"
+    mark = NOT_CONVERGED if cls in ("capped", "time") else ""
+    return f"{cls}{mark}" + (f" ({reason})" if reason else "")
+
+
+def stop_cell(records: list[dict[str, Any]]) -> str:
+    """The stop classes of a group of runs: ``converged``, ``capped†``, ``2 converged, 1 capped†``."""
+    counts = Counter(r.get("stop_class") for r in records if r.get("stop_class"))
+    if not counts:
+        return "—"
+    parts = [(f"{n} " if len(counts) > 1 else "") + cls + (NOT_CONVERGED if cls != "converged" else "")
+             for cls, n in sorted(counts.items())]
+    return ", ".join(parts)
+
+
+def stop_note(records: list[dict[str, Any]]) -> str | None:
+    """The sentence flagging capped and time-limited runs (None when every finished run converged)."""
+    ok = [r for r in records if r.get("status") == "ok"]
+    capped = sum(r.get("stop_class") == "capped" for r in ok)
+    timed = sum(r.get("stop_class") == "time" for r in ok)
+    if not capped and not timed:
+        return None
+    parts = ([f"{capped} of {len(ok)} runs hit the budget cap (capped)"] if capped else []) + \
+        ([f"{timed} stopped at the max_minutes safety cap (time)"] if timed else [])
+    return (f"{NOT_CONVERGED} Not converged: {' and '.join(parts)} before early stopping fired; their scores may "
+            "be below what the strategy reaches with a larger budget.")
+
+
+def _budget_text(training: dict[str, Any]) -> str:
+    text = ", ".join(fmt.format(f"{training[k]:,}" if isinstance(training[k], int) else training[k])
+                     for k, fmt in _BUDGET_NAMES if training.get(k) is not None)
+    return text or "the base config's own"
+
+
+def _model_text(exp: Experiment, size: int | None) -> str:
+    """The model of runs at ``size``: the base with the size override (strategies may change it further)."""
+    try:
+        m = config_from_dict(exp.raw_config(next(iter(exp.strategies)), size, exp.seeds[0])).model
+    except Exception:  # the report must not fail on a config it only describes
+        return "—"
+    return (f"{m.type}, d_model {m.d_model}, {m.encoder_layers}+{m.decoder_layers} layers"
+            + (f", {m.rnn_cell}" if m.type == "rnn" else f", ff {m.ff_size}, {m.heads} heads"))
+
+
+def budget_blocks(exp: Experiment, records: list[dict[str, Any]]) -> list[tuple]:
+    """A table of the budget and model of every training-set size."""
+    if exp.all_pairs is None:  # report-only: the size of `all` comes from the records
+        exp.all_pairs = next((r.get("train_pairs") for r in records if str(r.get("size")) == "all"), None)
+    rows = []
+    for n in exp.sizes:
+        pairs = f"all ({exp.all_pairs:,})" if n is None and exp.all_pairs else "all" if n is None else f"{n:,}"
+        rows.append([pairs, _budget_text(exp.budget_for(n)), _model_text(exp, n)])
+    scaled = exp.budget.get("max_steps_per_pair")
+    note = (f"max updates scale with the data: {scaled} per training pair" if scaled else
+            "the same budget at every size" if not exp.budget.get("per_size") else "budget set per size")
+    return [("p", f"Budget and model per training-set size ({note}; strategies may change the model further):"),
+            ("table", ["pairs", "budget", "model"], rows, ["r", "l", "l"])]

@@ -1,0 +1,145 @@
+"""The report's verdicts: paired tests of every pair of strategies at every size over all their seeds, the
+winner of each size, and the compact significance matrix (a table here, a heatmap in :mod:`.figures`).
+
+A pair of strategies is tested on the seeds (in the experiment's order) at which both have finished runs with
+test translations, a seed of one paired with the same seed number of the other (they trained on the same
+subset): :func:`vectorseq.compare.significance.seeded_bootstrap`. Every test of a report shares one set of
+sentence resamples. ``significance.json`` keeps every test; the report shows the winner per size and the
+matrix instead of one line per pair.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .results import aggregate, read_hypotheses, size_order
+from .significance import PairedResult, Resampler, seeded_bootstrap, verdict, winner
+from .spec import Experiment
+
+
+def cached_hypotheses(out: Path, record: dict, cache: dict) -> list[str] | None:
+    """A finished run's test translations, read once per report."""
+    key = record["model_dir"]
+    if key not in cache:
+        cache[key] = read_hypotheses(out / key)
+    return cache[key]
+
+
+def ranked_strategies(exp: Experiment, records: list[dict], size: str) -> list[str]:
+    """The strategies with a test BLEU at ``size``, best mean first (ties in the experiment's order)."""
+    means = {row["strategy"]: row["mean"]["test_bleu"]
+             for row in aggregate(r for r in records if str(r["size"]) == size) if "test_bleu" in row["mean"]}
+    return sorted((s for s in exp.strategies if s in means), key=lambda s: -means[s])
+
+
+def _common_seeds(exp: Experiment, ok: dict, a: str, b: str, size: str, out: Path, cache: dict,
+                  n_refs: int) -> list[int]:
+    """The seeds at which both strategies have test translations of the whole test set."""
+    def has(s: str, sd: int) -> bool:
+        r = ok.get((s, size, sd))
+        h = cached_hypotheses(out, r, cache) if r else None
+        return h is not None and len(h) == n_refs
+
+    return [sd for sd in exp.seeds if has(a, sd) and has(b, sd)]
+
+
+def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: list[str],
+                       cache: dict | None = None) -> list[dict[str, Any]]:
+    """Every pair of strategies at every size, over their common seeds; one dict per test (A = higher mean)."""
+    cache = {} if cache is None else cache
+    ok = {(r["strategy"], str(r["size"]), r["seed"]): r for r in records if r.get("status") == "ok"}
+    if not refs:
+        return []
+    resampler = Resampler(refs, exp.report.bootstrap_samples, exp.report.seed)
+    results = []
+    for size in sorted({str(r["size"]) for r in records}, key=size_order):
+        strategies = ranked_strategies(exp, records, size)
+        for i, a in enumerate(strategies):
+            for b in strategies[i + 1:]:
+                seeds = _common_seeds(exp, ok, a, b, size, out, cache, len(refs))
+                if not seeds:
+                    continue
+                hyps = [[cached_hypotheses(out, ok[(s, size, sd)], cache) for sd in seeds] for s in (a, b)]
+                res = seeded_bootstrap(hyps[0], hyps[1], refs, name_a=a, name_b=b, seed_numbers=seeds,
+                                       resampler=resampler)
+                pairs = ok[(a, size, seeds[0])].get("train_pairs")
+                where = f"at {pairs:,} pairs" if pairs else f"at size {size}"
+                results.append({"size": ok[(a, size, seeds[0])]["size"], "train_pairs": pairs, **res.to_dict(),
+                                "significant": res.significant(exp.report.alpha),
+                                "verdict": verdict(res, where, exp.report.alpha)})
+    return results
+
+
+def _tests_at(sig: list[dict], size: str) -> dict[tuple[str, str], PairedResult]:
+    fields = PairedResult.__dataclass_fields__
+    return {(s["name_a"], s["name_b"]): PairedResult(**{k: s[k] for k in fields if k in s})
+            for s in sig if str(s["size"]) == size}
+
+
+def winners(exp: Experiment, records: list[dict], sig: list[dict]) -> list[dict[str, Any]]:
+    """Per size: the strategy with the best mean BLEU, and whether it beats the runner-up significantly."""
+    out = []
+    for size in sorted({str(s["size"]) for s in sig}, key=size_order):
+        w = winner(ranked_strategies(exp, records, size), _tests_at(sig, size), exp.report.alpha)
+        first = w["result"]
+        where = next((f"at {s['train_pairs']:,} pairs" if s.get("train_pairs") else f"at size {size}"
+                      for s in sig if str(s["size"]) == size), "")
+        text = verdict(first, where, exp.report.alpha) if first else ""
+        if w["winner"]:
+            line = f"{where}: **{w['winner']}** wins ({text})"
+        else:
+            line = f"{where}: tied between {', '.join(w['tied'])} ({text}; the best is not significantly better)"
+        out.append({"size": size, "winner": w["winner"], "tied": w["tied"], "line": line})
+    return out
+
+
+def matrix(exp: Experiment, records: list[dict], sig: list[dict], size: str) -> tuple[list[str], list[list]]:
+    """The strategies at ``size`` (best first) and the matrix of tests: ``cells[i][j]`` is row - column as a
+    ``(delta, p_value)`` pair, None on the diagonal or where no test was possible."""
+    names = ranked_strategies(exp, records, size)
+    tests = _tests_at(sig, size)
+    cells: list[list] = []
+    for a in names:
+        row = []
+        for b in names:
+            t = tests.get((a, b))
+            back = tests.get((b, a))
+            row.append((t.delta, t.p_value) if t else (-back.delta, back.p_value) if back else None)
+        cells.append(row)
+    return names, cells
+
+
+def cell_text(cell: tuple[float, float] | None, alpha: float) -> str:
+    """``+2.3*`` (significant at alpha), ``-0.4``; a dash where nothing was tested."""
+    if cell is None:
+        return "—"
+    return f"{cell[0]:+.1f}" + ("*" if cell[1] < alpha and cell[0] != 0 else "")
+
+
+def significance_blocks(exp: Experiment, records: list[dict], sig: list[dict], heatmap: str | None) -> list[tuple]:
+    """The report's Significance section: the test, the winner per size, a matrix per size, the heatmap."""
+    blocks: list[tuple] = [("h", 2, "Significance")]
+    if not sig:
+        return blocks + [("p", "Needs at least two strategies with finished runs at the same size.")]
+    alpha = exp.report.alpha
+    blocks.append(("p", f"Paired bootstrap over the test sentences and the seeds ({exp.report.bootstrap_samples} "
+                        f"resamples, seed {exp.report.seed}) of sacreBLEU BLEU, two-sided, significance level "
+                        f"{alpha}: each resample draws test sentences and seeds with replacement, a seed of one "
+                        "strategy paired with the same seed of the other, and compares the mean BLEU over the "
+                        "drawn seeds. Every seed that both strategies finished is used (all tests are in "
+                        "significance.json)."))
+    blocks.append(("h", 3, "Winner per size"))
+    blocks.append(("ul", [w["line"] for w in winners(exp, records, sig)]))
+    blocks.append(("h", 3, "Significance matrix"))
+    blocks.append(("p", f"Each cell: mean BLEU of the row strategy minus the column strategy over their common "
+                        f"seeds; * = significant at {alpha}. Strategies ordered by mean BLEU, best first."))
+    for size in sorted({str(s["size"]) for s in sig}, key=size_order):
+        names, cells = matrix(exp, records, sig, size)
+        pairs = next((s.get("train_pairs") for s in sig if str(s["size"]) == size), None)
+        label = f"{pairs:,} pairs" if pairs else f"size {size}"
+        rows = [[f"**{a}**"] + ["·" if i == j else cell_text(c, alpha) for j, c in enumerate(row)]
+                for i, (a, row) in enumerate(zip(names, cells))]
+        blocks.append(("table", [label] + names, rows, ["l"] + ["r"] * len(names)))
+    if heatmap:
+        blocks.append(("img", "significance matrix heatmap", heatmap))
+    return blocks
