@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from ..config import config_from_dict, merge
 from .figures import learning_curve_figure, significance_figure, training_curves_figure
