@@ -127,3 +127,22 @@ def test_runs_finished_by_an_older_vectorseq_are_recognised(grid):
     for r in ok:
         assert (out / r["model_dir"] / "model.safetensors").stat().st_mtime_ns == mtimes[r["model_dir"]]
         assert not (out / (r["model_dir"] + ".stale")).exists()
+
+
+def test_an_interrupted_retraining_is_not_taken_for_finished(grid):
+    """An edited strategy is retrained; killed mid-way, its folder holds the new config.yaml beside the old ok
+    record (an older hash): the re-run must train it again, not keep the old scores."""
+    out = grid["out"]
+    exp = experiment()
+    exp["strategies"]["char"] = {"vectorizer": {"src": {"split": "character"}}, "model": {"dropout": 0.05}}
+    new_cfg = experiment_mod.load_experiment(exp, output_dir=out).run_config("char", 60, 1)
+    folder = out / "runs/char/n60_s1"
+    (folder / "config.yaml").write_text(yaml.safe_dump(new_cfg.to_dict()), encoding="utf-8")  # as training starts
+    (folder / "metrics.json").unlink()  # training had not finished
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    (out / "results.jsonl").write_text("".join(json.dumps({**r, "config_hash": "0ld"}) + "\n" for r in lines))
+    spy = TrainSpy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", spy)
+        run_experiment(exp, output_dir=out, progress=False, log=quiet)
+    assert "char-n60-s1" in spy.calls

@@ -53,6 +53,19 @@ def test_sizes_seeds_and_budget_are_checked():
     assert (cfg.training.max_steps, cfg.training.max_minutes, cfg.training.seed) == (6, None, 3)
 
 
+def test_seeds_per_size_gives_the_long_runs_fewer_seeds(tmp_path):
+    exp = load_experiment(experiment(sizes=[10, "all"], seeds=[1, 2, 3], seeds_per_size={"all": [1], 10: [2, 4]}))
+    assert [(r.label, r.seed) for r in exp.runs() if r.strategy == "word"] == [(10, 2), (10, 4), ("all", 1)]
+    assert exp.seeds == [1, 2, 3, 4]  # every seed of the grid, `seeds` first: the order verdicts pair them in
+    # the experiment.yaml written into the output folder reads back to the same grid
+    again = load_experiment(exp.to_dict())
+    assert [r.key for r in again.runs()] == [r.key for r in exp.runs()]
+    with pytest.raises(ConfigError, match=r"seeds_per_size: size 99 is not in `sizes`"):
+        load_experiment(experiment(seeds_per_size={99: [1]}))
+    with pytest.raises(ConfigError, match=r"seeds_per_size.60: .* duplicates"):
+        load_experiment(experiment(seeds_per_size={60: [1, 1]}))
+
+
 def test_base_config_file_is_relative_to_the_experiment(tmp_path):
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "base.yaml").write_text(yaml.safe_dump(BASE))

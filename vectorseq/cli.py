@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import yaml
 
-from .compare import run_experiment
+from .compare import load_experiment, plan_text, run_experiment
 from .config import load_config, reference_markdown
 from .data.parallel import read_monolingual
 from .data.splits import load_splits
@@ -200,6 +200,10 @@ def cmd_embeddings_extend(a: argparse.Namespace) -> int:
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
+    if a.plan:
+        print(plan_text(load_experiment(a.experiment, output_dir=a.output), workers=a.workers,
+                        seconds_per_update=a.seconds_per_update))
+        return 0
     run_experiment(a.experiment, output_dir=a.output, report_only=a.report_only, progress=not a.quiet,
                    workers=a.workers)
     return 0
@@ -323,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--quiet", action="store_true")
     cp.add_argument("--workers", type=int, default=1,
                     help="train N runs at once, each in its own single-thread process (e.g. 2 on 2 cores)")
+    cp.add_argument("--plan", action="store_true",
+                    help="train nothing: print the runs per size, their budget, CPU hours spent and left "
+                         "(estimated from the finished runs)")
+    cp.add_argument("--seconds-per-update", type=float, default=0.5,
+                    help="--plan's cost of one update before any run has finished (measure it on your machine)")
     cp.set_defaults(func=cmd_compare)
 
     x = sub.add_parser("export", help="export a model folder to another engine")

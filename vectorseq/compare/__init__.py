@@ -10,6 +10,7 @@ write a report (results table, learning curve, training curves, paired significa
 The stages, in the order data flows:
 
 - :mod:`~vectorseq.compare.spec`: the experiment file (parsed by the config engine) and its grid of runs;
+- :mod:`~vectorseq.compare.plan`: the CPU plan (runs, budgets, CPU hours spent and left) before and during a grid;
 - :mod:`~vectorseq.compare.experiment`: trains and scores every run, resumably;
 - :mod:`~vectorseq.compare.results`: ``results.jsonl`` records, the files beside them, the summary table;
 - :mod:`~vectorseq.compare.significance`: the paired bootstrap over test sentences and seeds, winners;
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 from .experiment import run_experiment
 from .report import write_report
+from .plan import plan, plan_text
 from .results import aggregate, latest_results, read_results, summary_table
 from .significance import PairedResult, paired_bootstrap, seeded_bootstrap, verdict, winner
 from .spec import Experiment, ReportOptions, Run, load_experiment
 
 __all__ = ["Experiment", "PairedResult", "ReportOptions", "Run", "aggregate", "latest_results", "load_experiment",
-           "paired_bootstrap", "read_results", "run_experiment", "seeded_bootstrap", "summary_table", "verdict",
+           "paired_bootstrap", "plan", "plan_text", "read_results", "run_experiment", "seeded_bootstrap", "summary_table", "verdict",
            "winner", "write_report"]

@@ -109,6 +109,29 @@ def _same_config(model_dir: Path, cfg: Config) -> bool:
     return _saved_config(model_dir, cfg) == _normalised(cfg.to_dict())
 
 
+def is_finished(exp: Experiment, run: Run, record: dict[str, Any] | None) -> bool:
+    """Whether ``record`` is an ``ok`` result of ``run`` trained with the config the experiment gives it today."""
+    if not record or record.get("status") != "ok":
+        return False
+    cfg = exp.run_config(run.strategy, run.size, run.seed)
+    if record.get("config_hash") == config_hash(cfg):
+        return True
+    # Recognised by the folder's config (a newer vectorseq hashes configs differently) only while the folder still
+    # holds the run the record describes: a retraining with a new config, interrupted, leaves the old record
+    # beside a folder with the new config.yaml, and must not be taken for finished.
+    folder = exp.output_dir / run.dirname
+    return _same_config(folder, cfg) and _describes(folder, record)
+
+
+def _describes(model_dir: Path, record: dict[str, Any]) -> bool:
+    """Whether the folder's metrics.json is the finished training ``record`` was scored from."""
+    try:
+        metrics = json.loads((model_dir / METRICS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (metrics.get("steps"), metrics.get("train_minutes")) == (record.get("steps"), record.get("train_minutes"))
+
+
 def _prepare_model_dir(model_dir: Path, cfg: Config, log: Callable) -> None:
     """Move a folder trained with a different config aside, so that resuming never mixes two configs."""
     if not (model_dir / CONFIG_FILE).is_file() or _same_config(model_dir, cfg):
@@ -191,18 +214,17 @@ def _pending(exp: Experiment, splits: dict[str, Any], log: Callable) -> list[tup
     subsets: dict[tuple, dict[str, Any]] = {}  # (size, seed) -> the splits every strategy trains on
     todo = []
     for i, run in enumerate(runs, 1):
-        cfg = exp.run_config(run.strategy, run.size, run.seed)
-        prev = done.get(run.key)
-        if prev and prev.get("status") == "ok" and (prev.get("config_hash") == config_hash(cfg)
-                                                    or _same_config(out / run.dirname, cfg)):
+        if is_finished(exp, run, done.get(run.key)):
             continue
+        cfg = exp.run_config(run.strategy, run.size, run.seed)
         key = (run.size, run.seed)
         if key not in subsets:
             train_split = splits["train"] if run.size is None else \
                 splits["train"].subset(run.size, mode="random", seed=run.seed)
             subsets[key] = {"train": train_split, "valid": splits["valid"], "test": splits["test"]}
         todo.append((i, run, cfg, subsets[key]))
-    log(f"{exp.name}: {len(exp.strategies)} strategies x {len(exp.sizes)} sizes x {len(exp.seeds)} seeds = "
+    seeds = "/".join(str(len(exp.seeds_at(n))) for n in exp.sizes) if exp.seeds_per_size else str(len(exp.seeds))
+    log(f"{exp.name}: {len(exp.strategies)} strategies x {len(exp.sizes)} sizes x {seeds} seeds = "
         f"{len(runs)} runs -> {out}")
     if len(runs) > len(todo):
         log(f"{len(runs) - len(todo)} finished runs skipped (results.jsonl)")

@@ -126,8 +126,13 @@ def _describe_setup(exp: Experiment, records: list[dict], n_runs: int, refs: lis
     budget = budget or "the base config's own"
     items.append(f"budget: {budget}" + ("; per size: see the table below" if exp.budget.get("per_size") else ""))
     items.append(f"strategies: {', '.join(f'`{s}`' for s in exp.strategies)}")
-    items.append("training pairs: " + ", ".join("all" if n is None else f"{n:,}" for n in exp.sizes)
-                 + f"; seeds: {', '.join(map(str, exp.seeds))}")
+    if exp.seeds_per_size:
+        seeds = "; ".join(f"{'all' if n is None else f'{n:,}'} pairs: seeds {', '.join(map(str, exp.seeds_at(n)))}"
+                          for n in exp.sizes)
+        items.append(f"training pairs and seeds: {seeds}")
+    else:
+        items.append("training pairs: " + ", ".join("all" if n is None else f"{n:,}" for n in exp.sizes)
+                     + f"; seeds: {', '.join(map(str, exp.seeds))}")
     ok = sum(r.get("status") == "ok" for r in records)
     failed = sum(r.get("status") == "failed" for r in records)
     missing = n_runs - len(records)

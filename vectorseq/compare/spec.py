@@ -13,6 +13,7 @@ An experiment file (YAML) looks like this::
       char: {vectorizer: {src: {split: character, max_tokens: null}}}
     sizes: [1000, 3000, all]             # training pairs; null or `all` = the whole training split
     seeds: [1, 2, 3]                     # training.seed, and the seed of the random training subset
+    seeds_per_size: {all: [1]}           # optional: other seeds at some sizes (fewer where runs are long)
     budget: {max_steps: 2000}            # max_steps / max_minutes / max_epochs, the same for every run, or
     # budget: {max_steps_per_pair: 0.5, min_steps: 500, max_steps: 20000, patience: 5}   # scaled with the data
     # budget: {max_epochs: 30, per_size: {all: {max_epochs: 10}}}                       # or given per size
@@ -141,6 +142,9 @@ class ExperimentFile:
               "library, vectorseq.compare.strategies), or a list of library names.", _STRATEGIES)
     sizes: list[int | str | None] | int | str | None = _key(None, "Training pairs per run.", _SIZES)
     seeds: list[int] | int | None = _key(None, "Seeds (default: the base's training.seed).", "non-negative integers")
+    seeds_per_size: dict[Any, Any] | None = _key(
+        None, "Training-set size -> its seeds, where they differ from `seeds` (e.g. fewer seeds for the long runs).",
+        "a mapping of size (as in `sizes`, or all) -> a list of seeds, e.g. `{all: [1]}`")
     budget: Budget = field(default_factory=Budget, metadata={"doc": "The stopping keys every run shares."})
     size_overrides: dict[Any, Any] | None = _key(
         None, "Training-set size -> a partial config merged over the base at that size (e.g. the model size).",
@@ -179,7 +183,8 @@ class Experiment:
     base: dict[str, Any]
     strategies: dict[str, dict[str, Any]]
     sizes: list[int | None]
-    seeds: list[int]
+    seeds: list[int]  # every seed of the grid, `seeds` first (the order in which verdicts pair seeds)
+    seeds_per_size: dict[int | None, list[int]] = field(default_factory=dict)  # sizes whose seeds differ
     budget: dict[str, Any] = field(default_factory=dict)  # the budget keys the file sets (per_size keyed like sizes)
     size_overrides: dict[int | None, dict[str, Any]] = field(default_factory=dict)  # None = the whole split
     all_pairs: int | None = None  # pairs of the whole training split, once the data is loaded (scaled budgets)
@@ -190,7 +195,11 @@ class Experiment:
 
     def runs(self) -> list[Run]:
         """The grid, smallest size first, so that a first complete picture arrives early."""
-        return [Run(s, n, seed) for n in self.sizes for seed in self.seeds for s in self.strategies]
+        return [Run(s, n, seed) for n in self.sizes for seed in self.seeds_at(n) for s in self.strategies]
+
+    def seeds_at(self, size: int | None) -> list[int]:
+        """The seeds trained at ``size`` pairs."""
+        return self.seeds_per_size.get(size, self.seeds)
 
     def budget_for(self, size: int | None) -> dict[str, Any]:
         """The training keys the budget sets for runs of ``size`` pairs (empty: the base config's own)."""
@@ -227,7 +236,9 @@ class Experiment:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "base": self.base,
                 "strategies": self.strategies, "sizes": ["all" if n is None else n for n in self.sizes],
-                "seeds": self.seeds, "budget": _size_keyed(self.budget, "per_size"),
+                "seeds": self.seeds,
+                "seeds_per_size": _size_keyed({"o": self.seeds_per_size}, "o")["o"] or None,
+                "budget": _size_keyed(self.budget, "per_size"),
                 "size_overrides": _size_keyed({"o": self.size_overrides}, "o")["o"] or None,
                 "output_dir": str(self.output_dir),
                 "report": dataclasses.asdict(self.report)}
@@ -374,6 +385,17 @@ def _budget(spec: ExperimentFile, sizes: list[int | None], where: str) -> dict[s
     return {**budget, "per_size": out}
 
 
+def _seeds_per_size(spec: ExperimentFile, sizes: list[int | None], seeds: list[int],
+                    where: str) -> tuple[dict[int | None, list[int]], list[int]]:
+    """``seeds_per_size``: size -> its seeds; and every seed of the grid, ``seeds`` first."""
+    out: dict[int | None, list[int]] = {}
+    for key, raw in (spec.seeds_per_size or {}).items():
+        n = _size_of(key, sizes, where, "seeds_per_size")
+        out[n] = [int(sd) for sd in _int_list(raw, where, f"seeds_per_size.{key}", allow_all=False)]
+    every = list(seeds) + [sd for n in out for sd in out[n] if sd not in seeds]
+    return out, list(dict.fromkeys(every))
+
+
 def _size_overrides(spec: ExperimentFile, sizes: list[int | None], where: str) -> dict[int | None, dict[str, Any]]:
     """``size_overrides``: size -> partial config, with the same limits as a strategy."""
     out = {}
@@ -421,9 +443,10 @@ def load_experiment(source: str | Path | dict, output_dir: str | Path | None = N
     base = _resolve_base(spec, src)
     strategies = _strategies(spec, where)
     sizes, seeds = _grid(spec, base, where)
+    seeds_per_size, seeds = _seeds_per_size(spec, sizes, seeds, where)
     out = output_dir or src.folder or spec.output_dir or f"runs/compare/{name}"
     exp = Experiment(name=name, base=base, strategies=strategies, sizes=sizes, seeds=seeds,
-                     budget=_budget(spec, sizes, where), size_overrides=_size_overrides(spec, sizes, where),
+                     seeds_per_size=seeds_per_size, budget=_budget(spec, sizes, where), size_overrides=_size_overrides(spec, sizes, where),
                      output_dir=Path(out), report=spec.report,
                      description=spec.description or "", source=where)
     _check_configs(exp)

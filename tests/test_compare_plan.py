@@ -1,0 +1,51 @@
+"""Tests for vectorseq/compare/plan.py: the CPU plan of a grid, from the runs already finished."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from _compare_grid import experiment, grid, ok_records  # noqa: F401  (grid is a fixture)
+
+from vectorseq.cli import main
+from vectorseq.compare import load_experiment, plan, plan_text
+
+
+def test_plan_before_anything_ran_counts_every_run_at_the_cap(tmp_path):
+    exp = load_experiment(experiment(seeds=[1, 2], budget={"max_steps": 10}), output_dir=tmp_path / "none")
+    rows = plan(exp, seconds_per_update=3.6)
+    assert [(p.size, p.runs, p.finished) for p in rows] == [("60", 6, 0), ("all", 6, 0)]
+    # 6 runs x 10 updates x 3.6 s = 216 s = 0.06 CPU hours per size
+    assert [round(p.left_h, 3) for p in rows] == [0.06, 0.06]
+    assert not rows[0].measured_steps and rows[0].budget == {"max_steps": 10}
+
+
+def test_plan_measures_the_cost_of_an_update_from_finished_runs(grid):
+    out = grid["out"]
+    exp = load_experiment(experiment(seeds=[1, 2]), output_dir=out)  # seed 2 is new: 6 runs to do
+    done = ok_records(out)
+    rows = plan(exp)
+    assert [p.finished for p in rows] == [2, 2]  # word and char at both sizes (broken failed)
+    spent = sum(r["train_minutes"] for r in done) / 60
+    assert sum(p.spent_h for p in rows) == pytest.approx(spent)
+    # the runs left: their strategy's measured seconds per update (broken: the median of the others) times
+    # the mean updates of the runs finished at that size
+    per_update = {s: [60 * r["train_minutes"] / r["steps"] for r in done if r["strategy"] == s] for s in ("word", "char")}
+    cost = {s: sum(v) / len(v) for s, v in per_update.items()}
+    cost["broken"] = (cost["word"] + cost["char"]) / 2  # the median of two measured strategies
+    for p in rows:
+        at = [r for r in done if str(r["size"]) == p.size]
+        steps = sum(r["steps"] for r in at) / len(at)
+        todo = {"word": 2 - 1, "char": 2 - 1, "broken": 2}  # seed 2 of each; broken failed at seed 1 too
+        assert p.left_h == pytest.approx(sum(n * steps * cost[s] for s, n in todo.items()) / 3600)
+
+
+def test_compare_plan_prints_without_training(grid, capsys):
+    out = grid["out"]
+    path = out.parent / "exp.json"
+    path.write_text(json.dumps(experiment()))
+    before = (out / "results.jsonl").read_text()
+    assert main(["compare", str(path), "--output", str(out), "--plan", "--workers", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "| 60 | 3 | 2 | max_steps 6 |" in text and "hours with --workers 2" in text
+    assert (out / "results.jsonl").read_text() == before
+    assert plan_text(load_experiment(experiment(), output_dir=out)).splitlines()[0].startswith("tiny: 6 runs")

@@ -1,0 +1,84 @@
+"""The CPU plan of an experiment: how many runs each size has, their budget, what is done and what is left.
+
+``vectorseq compare EXP --plan`` prints it without training anything. The estimate is measured, not guessed:
+
+- a run counts as finished when its result was trained with the config the experiment gives it today (as
+  ``compare`` decides what to skip);
+- the cost of one update of a strategy is taken from its runs already in ``results.jsonl`` (``train_minutes /
+  steps``; it depends on the batch, the model and the inputs, not on the number of training pairs), else from
+  the median of every finished run, else from ``seconds_per_update`` (give a measured value: ``--seconds-per-update``);
+- the number of updates of a run still to do is the mean of the finished runs at the same size (they stopped by
+  patience or at the cap), else the cap of that size: an upper bound when nothing at that size has finished.
+
+The figures are CPU hours of one single-thread run; with ``--workers N`` on N free cores the wall time is about
+the CPU time divided by N.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .experiment import is_finished
+from .results import RESULTS_FILE, latest_results, read_results, record_key
+from .spec import Experiment
+
+
+@dataclass
+class SizePlan:
+    """One training-set size of the grid."""
+
+    size: str
+    runs: int
+    finished: int
+    budget: dict[str, Any]
+    spent_h: float  # CPU hours of the finished runs
+    left_h: float  # estimated CPU hours of the runs still to do
+    measured_steps: bool  # False: the runs left were counted at the cap (nothing at this size finished yet)
+
+
+def _per_update_seconds(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Strategy -> the mean seconds per update of its finished runs."""
+    out: dict[str, list[float]] = {}
+    for r in records:
+        if r.get("status") == "ok" and r.get("steps") and r.get("train_minutes"):
+            out.setdefault(r["strategy"], []).append(60.0 * r["train_minutes"] / r["steps"])
+    return {s: statistics.fmean(v) for s, v in out.items()}
+
+
+def plan(exp: Experiment, seconds_per_update: float = 0.5) -> list[SizePlan]:
+    """The plan of every size of ``exp``, from the records in its output folder (if any)."""
+    path = Path(exp.output_dir) / RESULTS_FILE
+    records = latest_results(read_results(path), exp.runs()) if path.exists() else []
+    runs_by_key = {run.key: run for run in exp.runs()}
+    done = {record_key(r): r for r in records if is_finished(exp, runs_by_key[record_key(r)], r)}
+    cost = _per_update_seconds(records)
+    fallback = statistics.median(cost.values()) if cost else seconds_per_update
+    out = []
+    for size in exp.sizes:
+        runs = [run for run in exp.runs() if run.size == size]
+        finished = [done[run.key] for run in runs if run.key in done]
+        budget = {k: v for k, v in exp.budget_for(size).items() if v is not None}
+        steps = statistics.fmean(r["steps"] for r in finished) if finished else budget.get("max_steps")
+        left = sum((steps or 0) * cost.get(run.strategy, fallback) for run in runs if run.key not in done)
+        spent = sum(r["train_minutes"] / 60.0 for r in finished if r.get("train_minutes"))
+        out.append(SizePlan(str(runs[0].label), len(runs), len(finished), budget, spent, left / 3600.0,
+                            bool(finished)))
+    return out
+
+
+def plan_text(exp: Experiment, workers: int = 1, seconds_per_update: float = 0.5) -> str:
+    """The plan as a Markdown table and a total, as ``compare --plan`` prints it."""
+    rows = plan(exp, seconds_per_update)
+    lines = [f"{exp.name}: {sum(p.runs for p in rows)} runs -> {Path(exp.output_dir)}", "",
+             "| pairs | runs | finished | budget | CPU h spent | CPU h left (est.) |",
+             "| --- | ---: | ---: | --- | ---: | ---: |"]
+    for p in rows:
+        budget = ", ".join(f"{k} {v}" for k, v in p.budget.items()) or "the base config's own"
+        left = f"{p.left_h:.1f}" + ("" if p.measured_steps or p.finished == p.runs else " (at the cap)")
+        lines.append(f"| {p.size} | {p.runs} | {p.finished} | {budget} | {p.spent_h:.1f} | {left} |")
+    left = sum(p.left_h for p in rows)
+    lines += ["", f"left: ~{left:.1f} CPU hours, ~{left / max(1, workers):.1f} hours with --workers {workers}"
+              " (on as many free cores)"]
+    return "\n".join(lines)
