@@ -66,6 +66,16 @@ def test_capped_runs_are_flagged_in_results_and_report(grid):
     assert "| 60 | max 6 updates | transformer, d_model 32, 1+1 layers" in md
 
 
+def test_records_written_before_stop_class_existed_are_flagged_from_their_stop_reason(grid):
+    out = grid["out"]
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    (out / "results.jsonl").write_text("".join(json.dumps({k: v for k, v in r.items() if k != "stop_class"}) + "\n"
+                                               for r in lines), encoding="utf-8")
+    write_report(load_experiment(experiment(), output_dir=out), out)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| capped† |" in md and "capped† (max_steps=6)" in md and "runs hit the budget cap (capped)" in md
+
+
 def _drop(refs: list[str], keep: float, seed: int) -> list[str]:
     rng = random.Random(seed)
     return [" ".join(w for w in r.split() if rng.random() < keep) for r in refs]

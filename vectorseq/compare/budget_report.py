@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from ..config import config_from_dict
+from ..training import stop_class
 from .spec import Experiment
 
 NOT_CONVERGED = "†"
@@ -20,9 +21,14 @@ _BUDGET_NAMES = (("max_steps", "max {} updates"), ("max_epochs", "max {} epochs"
                  ("min_steps", "min {} updates"), ("patience", "patience {}"))
 
 
+def _class(record: dict[str, Any]) -> str | None:
+    """The record's stop class; records written before stop_class existed get it from their stop_reason."""
+    return record.get("stop_class") or stop_class(record.get("stop_reason"))
+
+
 def stop_text(record: dict[str, Any]) -> str:
     """``converged (patience=3)``, ``capped† (max_steps=400)``; a dash when unknown."""
-    cls, reason = record.get("stop_class"), record.get("stop_reason")
+    cls, reason = _class(record), record.get("stop_reason")
     if not cls:
         return reason or "—"
     mark = NOT_CONVERGED if cls in ("capped", "time") else ""
@@ -31,7 +37,7 @@ def stop_text(record: dict[str, Any]) -> str:
 
 def stop_cell(records: list[dict[str, Any]]) -> str:
     """The stop classes of a group of runs: ``converged``, ``capped†``, ``2 converged, 1 capped†``."""
-    counts = Counter(r.get("stop_class") for r in records if r.get("stop_class"))
+    counts = Counter(_class(r) for r in records if _class(r))
     if not counts:
         return "—"
     parts = [(f"{n} " if len(counts) > 1 else "") + cls + (NOT_CONVERGED if cls != "converged" else "")
@@ -42,8 +48,8 @@ def stop_cell(records: list[dict[str, Any]]) -> str:
 def stop_note(records: list[dict[str, Any]]) -> str | None:
     """The sentence flagging capped and time-limited runs (None when every finished run converged)."""
     ok = [r for r in records if r.get("status") == "ok"]
-    capped = sum(r.get("stop_class") == "capped" for r in ok)
-    timed = sum(r.get("stop_class") == "time" for r in ok)
+    capped = sum(_class(r) == "capped" for r in ok)
+    timed = sum(_class(r) == "time" for r in ok)
     if not capped and not timed:
         return None
     parts = ([f"{capped} of {len(ok)} runs hit the budget cap (capped)"] if capped else []) + \
