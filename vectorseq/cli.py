@@ -27,6 +27,7 @@ from .modelfolder import CONFIG_FILE, load_vectorizers
 from .tools.extend_vocab import extend_model_folder, load_extended_translator, oov_stats
 from .tools.train_vectors import train_vectors
 from .training import train
+from .training.averaging import average_folder
 from .translator import Translator
 from .vectorizer import TextVectorizer
 
@@ -209,6 +210,11 @@ def cmd_compare(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_average(a: argparse.Namespace) -> int:
+    print(average_folder(a.model_dir, a.output, last=a.last))
+    return 0
+
+
 def cmd_export(a: argparse.Namespace) -> int:
     path = export_model(a.model_dir, a.output, format=a.format, quantization=a.quantization)
     print(path)
@@ -333,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--seconds-per-update", type=float, default=0.5,
                     help="--plan's cost of one update before any run has finished (measure it on your machine)")
     cp.set_defaults(func=cmd_compare)
+
+    av = sub.add_parser("average", help="a model folder whose weights average the last kept checkpoints")
+    av.add_argument("model_dir", help="trained with training.average_checkpoints: N")
+    av.add_argument("--last", type=int, help="average only the newest N kept checkpoints (default: all kept)")
+    av.add_argument("--output", "-o", required=True, help="a new folder (config, vectorizers, averaged weights)")
+    av.set_defaults(func=cmd_average)
 
     x = sub.add_parser("export", help="export a model folder to another engine")
     x.add_argument("model_dir")

@@ -314,6 +314,9 @@ class TrainingConfig:
     early_stopping_metric: Literal["bleu", "loss"] = _f("bleu", "Which validation score picks the best checkpoint.")
     patience: int | None = _f(None, "Stop after this many validations without improvement (null = never).")
     min_steps: int | None = _f(None, "Patience may stop a run only after this many updates (null = no minimum).")
+    average_checkpoints: int = _f(
+        0, "Keep the weights of the last N validations; at the end their average replaces model.safetensors if it "
+           "validates better than the best single checkpoint (metrics.json: averaged). 0 = off.", ge=0)
     threads: int | None = _f(None, "torch intra-op threads (null = number of cores).")
     device: str = _f("auto", "auto (cuda when available), cpu, cuda[:N] or mps.",
                      pattern=r"auto|cpu|mps|cuda(:\d+)?", expected="auto, cpu, cuda, cuda:N or mps")

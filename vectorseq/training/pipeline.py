@@ -15,13 +15,14 @@ from ..jsonl import read_jsonl
 from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights
 from ..translator import Translator
 from .curve import plot_curve
+from .averaging import average_at_end
 from .loop import Trainer, stop_class
 from .optim import build_optimizer
 from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, encode_pairs, fit_input_layers, load_data,
                       prepare_vectorizers, prepare_vectors, record_vector_widths)
 from .run import Run, start_run
 from .state import TrainState
-from .validation import Validator
+from .validation import Validator, is_better
 
 
 @dataclass
@@ -67,8 +68,11 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                 f"trainable); {source.description} training pairs; device {run.device}; world size {run.dist.world}")
         # -------------------------------------------------------------- fit
         stop_reason = trainer.fit()
+        averaged = average_checkpoints(run, model, validator, state)
         # -------------------------------------------------------------- finish: curve, test scores, metrics
         metrics = summarize(run, model, state, history, coverage, stop_reason, trainer.elapsed)
+        if averaged:
+            metrics["averaged"] = averaged
         if run.dist.main:
             plot_curve(history, run.out / CURVE_FILE, cfg.name)
             test = data.splits.get("test")
@@ -77,6 +81,15 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             (run.out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
         run.dist.barrier()
         return TrainResult(run.out, state.step, state.epoch, trainer.elapsed, state.best or {}, metrics, history)
+
+
+def average_checkpoints(run: Run, model: torch.nn.Module, validator: Validator, state: TrainState) -> dict | None:
+    """training.average_checkpoints: the average of the last N validations' weights, kept if it validates better."""
+    keep = run.cfg.training.average_checkpoints
+    if not keep or not run.dist.main:
+        return None
+    return average_at_end(model, run.out, keep, validator.validate_only, state.best,
+                          lambda rec, best: is_better(rec, best, run.cfg.training.early_stopping_metric))
 
 
 def summarize(run: Run, model: torch.nn.Module, state: TrainState, history: list[dict[str, Any]],

@@ -25,6 +25,7 @@ from ..evaluation import score
 from ..jsonl import append_jsonl
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
 from ..vectorizer import TextVectorizer
+from .averaging import keep_snapshot
 from .run import Run
 from .state import TrainState
 from .step import Meter, batch_loss
@@ -102,10 +103,16 @@ class Validator:
         for k, v in decided.items():
             setattr(state, k, v)
         if self.dist.main:
+            if self.cfg.training.average_checkpoints:  # before the checkpoint: a kill between them redoes both
+                keep_snapshot(self.out, model, state.step, self.cfg.training.average_checkpoints)
             state.save(self.out / LAST_CHECKPOINT, model, optimizer)
             record["validation_s"] = round(time.time() - window, 1)
             append_jsonl(self.out / LOG_FILE, [record])
         return stop_reason
+
+    def validate_only(self, model: torch.nn.Module) -> dict[str, Any]:
+        """The validation scores of ``model`` as it is (no record, no saving): e.g. of averaged weights."""
+        return validate(model, self.src_ids, self.tgt_ids, self.refs, self.tgt_vec, self.cfg, self.device)
 
     def _diverged(self, state: TrainState, loss_sum: float) -> VectorseqError:
         """Training diverged: nothing of this window is saved, so checkpoints/last and model.safetensors stay the
