@@ -10,6 +10,7 @@ import pytest
 
 from _tiny_training import quiet, tiny_config
 
+from vectorseq.cli import main
 from vectorseq.training import train
 from vectorseq.translator import Translator
 from vectorseq.vectorizer import EOS_ID, UNK_ID
@@ -18,10 +19,15 @@ WORDS = ["two", "thousand", "and", "the", "hundred", "one", "three", "March"]
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("explain") / "tiny"
     train(tiny_config(), out, progress=False, evaluate_test=False, log=quiet)
-    return Translator.load(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_dir):
+    return Translator.load(tiny_dir)
 
 
 def test_explanation_matches_the_translator_and_the_vectorizer(tiny):
@@ -84,3 +90,13 @@ def test_count_based_inputs_show_their_weights(tmp_path):
     assert len(two) == 2 and two[0].weight == two[1].weight
     idf = tr.model.src_input.idf_weights()
     assert two[0].idf == pytest.approx(float(idf[two[0].id]), rel=1e-4)
+
+
+def test_inspect_command_shows_the_same_view(tiny, tiny_dir, capsys):
+    assert main(["inspect", str(tiny_dir), "two zebras", "--beam", "2"]) == 0
+    out = capsys.readouterr().out
+    ex = tiny.explain("two zebras", beam=2)
+    assert "zebras  <unk>" in out and f"hypothesis 1: {ex.translation}" in out
+    assert "cross-attention" in out and "columns: 0=two  1=zebras  2=</s>" in out
+    assert main(["inspect", str(tiny_dir), "two zebras", "--beam", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(ex.to_dict()))

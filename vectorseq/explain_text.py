@@ -10,7 +10,7 @@ SHADES = " .:-=+*#%@"  # ten steps of attention weight, 0 to 1
 def _piece_rows(pieces: list[Piece]) -> list[str]:
     weights = any(p.weight is not None for p in pieces)
     head = f"  {'#':>3}  {'piece':<18} {'id':>6}  {'row':<11}" + ("  tf-idf     idf" if weights else "")
-    out = [head]
+    out = [head.rstrip()]
     for n, p in enumerate(pieces):
         text = p.text + ("  <unk>" if p.unk and p.text != "<unk>" else "")
         line = f"  {n:>3}  {text:<18} {p.id:>6}  {p.origin:<11}"
@@ -28,7 +28,7 @@ def attention_grid(columns: list[str], rows: list[str], att: list[list[float]]) 
     """Rows: target pieces; columns: numbered source columns (the key follows); one shade character each,
     doubled so cells look square."""
     width = max((len(r) for r in rows), default=0)
-    out = [" " * (width + 2) + "".join(f"{j % 100:<2}" for j in range(len(columns)))]
+    out = [(" " * (width + 2) + "".join(f"{j % 100:<2}" for j in range(len(columns)))).rstrip()]
     for r, vals in zip(rows, att):
         out.append(f"{r:>{width}}  " + "".join(_shade(v) * 2 for v in vals))
     out.append("  columns: " + "  ".join(f"{j}={c}" for j, c in enumerate(columns)))

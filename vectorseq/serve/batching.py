@@ -54,14 +54,26 @@ class Batcher:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectorseq-decode")
         self._requests = 0
         self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------------------------- public
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._collect())
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._collect())
+
+    def drain(self) -> None:
+        """From now on flush without waiting for company; wakes a collector that is waiting (event loop thread)."""
+        self.draining = True
+        self.queue.put_nowait(None)  # type: ignore[arg-type]  # a wake-up, not a job
+
+    def drain_threadsafe(self) -> None:
+        """:meth:`drain` from a signal handler or another thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.drain)
 
     async def stop(self) -> None:
         """Answer everything accepted, then stop the collector and the decode thread."""
-        self.draining = True
+        self.drain()
         while self.pending:
             await asyncio.sleep(0.01)
         if self._task is not None:
@@ -90,9 +102,13 @@ class Batcher:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
 
     # ------------------------------------------------------------------------------------- collector
+    def _add(self, job: Job | None) -> None:
+        if job is not None:  # None: drain()'s wake-up
+            self.waiting.append(job)
+
     def _drain_queue(self) -> None:
         while not self.queue.empty():
-            self.waiting.append(self.queue.get_nowait())
+            self._add(self.queue.get_nowait())
 
     def _tokens(self, key: Hashable) -> int:
         return sum(len(j.ids) for j in self.waiting if j.key == key)
@@ -106,7 +122,7 @@ class Batcher:
             if left <= 0:
                 return
             try:
-                self.waiting.append(await asyncio.wait_for(self.queue.get(), left))
+                self._add(await asyncio.wait_for(self.queue.get(), left))
             except asyncio.TimeoutError:
                 return
             self._drain_queue()
@@ -133,8 +149,10 @@ class Batcher:
     async def _collect(self) -> None:
         while True:
             if not self.waiting:
-                self.waiting.append(await self.queue.get())
+                self._add(await self.queue.get())
             self._drain_queue()
+            if not self.waiting:
+                continue
             await self._gather()
             batch = self._take()
             if batch:

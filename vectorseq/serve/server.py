@@ -63,7 +63,7 @@ class _DrainingServer(uvicorn.Server):
             log.info("signal %d: answering the %d queued sentence(s), refusing new requests", sig,
                      self.service.batcher.pending)
         self.service.draining = True
-        self.service.batcher.draining = True
+        self.service.batcher.drain_threadsafe()
         super().handle_exit(sig, frame)
 
 

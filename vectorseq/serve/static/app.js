@@ -58,7 +58,9 @@ function svgEl(tag, attrs, text) {
 
 function drawHeatmap(columns, rows, att) {
   const svg = $("heatmap");
-  const cell = 28, left = 110, top = 90;
+  // margins wide enough for the longest labels (about 7 px a character at 12 px)
+  const longest = (labels) => Math.max(1, ...labels.map((l) => l.length));
+  const cell = 28, left = 12 + 7 * longest(rows), top = 16 + 5.5 * longest(columns);
   svg.replaceChildren();
   svg.setAttribute("width", left + cell * columns.length + 10);
   svg.setAttribute("height", top + cell * rows.length + 10);
@@ -126,7 +128,7 @@ async function submit(ev) {
   if (ev) ev.preventDefault();
   const beam = parseInt($("beam").value, 10) || 1;
   const req = { text: $("text").value, model: $("model").value || null, tgt_lang: $("tgt-lang").value || null,
-                beam, n_best: Math.min(parseInt($("nbest").value, 10) || 1, beam) };
+                beam, n_best: Math.min(parseInt($("n-best").value, 10) || 1, beam) };
   $("go").disabled = true;
   setStatus("translating…", false);
   try {
@@ -151,7 +153,7 @@ async function start() {
   if (q.get("model")) $("model").value = q.get("model");
   if (q.get("tgt_lang")) $("tgt-lang").value = q.get("tgt_lang");
   if (q.get("beam")) $("beam").value = q.get("beam");
-  if (q.get("n_best")) $("nbest").value = q.get("n_best");
+  if (q.get("n_best")) $("n-best").value = q.get("n_best");
   if (q.get("run") && $("text").value) await submit();
 }
 
