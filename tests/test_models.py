@@ -53,3 +53,26 @@ def test_tied_and_shared_embeddings_are_one_table():
     assert m.output.tied.weight is m.tgt_input.token_embedding.weight
     untied = build_model(_cfg("transformer", share_embeddings=False, tie_embeddings=False), v, v)
     assert untied.num_parameters() > m.num_parameters()
+
+
+@pytest.mark.parametrize("model_type", ["transformer", "rnn"])
+def test_cross_attention_is_a_distribution_over_real_source_positions(model_type):
+    """What `vectorseq.explain` draws: per layer and target step, probabilities over the source that sum to
+    one, zero on padding; asking for them leaves the layer's output unchanged."""
+    torch.manual_seed(2)
+    V = 21
+    model = build_model(_cfg(model_type), _Vocab(V), _Vocab(V)).eval()
+    src, mask = _random_batch(V)
+    tgt_in = torch.cat([torch.full((5, 1), BOS_ID), torch.randint(4, V, (5, 4))], 1)
+    with torch.no_grad():
+        att = model.cross_attention(src, mask, tgt_in)
+    assert att.shape[1:] == (5, 5, src.size(1)) and att.shape[0] >= 1
+    torch.testing.assert_close(att.sum(-1), torch.ones(att.shape[:-1]))
+    assert bool((att.masked_select(~mask[None, :, None, :].expand_as(att)) == 0).all())
+    assert not mask.all(), "the random batch should contain padding, or the zero check above checks nothing"
+    if model_type == "transformer":
+        layer = model.decoder[0].cross_attn
+        x = torch.randn(5, 3, model.d_model)
+        kv = layer.memory_kv(model.encode(src, mask).memory)
+        with torch.no_grad():
+            torch.testing.assert_close(layer(x, kv, mask, weights=[]), layer(x, kv, mask), rtol=1e-4, atol=1e-5)

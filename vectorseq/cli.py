@@ -22,6 +22,7 @@ from .embeddings.inspection import inspect_vectors
 from .embeddings.segmentation import segmentation_figure, segmentation_table, segmentation_weights
 from .errors import VectorseqError
 from .evaluation import evaluate
+from .explain_text import format_explanation
 from .export import CT2Translator, export_model
 from .modelfolder import CONFIG_FILE, load_vectorizers
 from .tools.extend_vocab import extend_model_folder, load_extended_translator, oov_stats
@@ -30,6 +31,14 @@ from .training import train
 from .training.averaging import average_folder
 from .translator import Translator
 from .vectorizer import TextVectorizer
+
+try:  # the serve extra (FastAPI, uvicorn) is optional: every other command works without it
+    from .serve.limits import Limits
+    from .serve.server import ServeOptions, run_server
+except ModuleNotFoundError as _missing:
+    if _missing.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
+        raise
+    Limits = ServeOptions = run_server = None  # type: ignore[assignment,misc]
 
 
 def _read_lines(path: str | None) -> list[str]:
@@ -229,6 +238,45 @@ def cmd_inspect_segmentation(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(a: argparse.Namespace) -> int:
+    ex = Translator.load(a.model_dir, device=a.device).explain(a.text, beam=a.beam, n_best=a.n_best, layer=a.layer)
+    print(json.dumps(ex.to_dict(), ensure_ascii=False) if a.json else format_explanation(ex, not a.no_attention))
+    return 0
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    if run_server is None:
+        raise VectorseqError("vectorseq serve needs FastAPI and uvicorn: pip install 'vectorseq[serve]'")
+    limits = Limits(max_chars=a.max_chars, max_texts=a.max_texts, max_queue=a.max_queue, max_beam=a.max_beam,
+                    max_batch_tokens=a.max_batch_tokens, max_wait_ms=a.max_wait_ms, batching=not a.no_batching)
+    run_server(ServeOptions(a.model_dirs, host=a.host, port=a.port, engine=a.engine, compute_type=a.compute_type,
+                            device=a.device, threads=a.threads, api_key=a.api_key, limits=limits))
+    return 0
+
+
+def _serve_parser(sub: Any) -> None:
+    s = sub.add_parser("serve", help="an HTTP translation server with cross-request batching and a page at /")
+    s.add_argument("model_dirs", nargs="+", metavar="MODEL_DIR",
+                   help="model folders (with --engine ctranslate2: `vectorseq export` folders)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--threads", type=_positive("--threads"), help="threads of the decode thread's math library")
+    s.add_argument("--api-key", help="require this key (Authorization: Bearer KEY); default $VECTORSEQ_API_KEY")
+    s.add_argument("--max-chars", type=_positive("--max-chars"), default=2000, help="characters per text (413)")
+    s.add_argument("--max-texts", type=_positive("--max-texts"), default=64, help="texts per request (413)")
+    s.add_argument("--max-queue", type=_positive("--max-queue"), default=1024,
+                   help="sentences queued over all requests (429)")
+    s.add_argument("--max-beam", type=_positive("--max-beam"), default=16)
+    s.add_argument("--max-batch-tokens", type=_positive("--max-batch-tokens"), default=2048,
+                   help="source token ids per decoded batch")
+    s.add_argument("--max-wait-ms", type=float, default=5.0,
+                   help="how long a queued sentence waits for others to batch with (default 5)")
+    s.add_argument("--no-batching", action="store_true", help="decode each request alone (for comparison)")
+    _engine_args(s)
+    s.set_defaults(func=cmd_serve)
+
+
 def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default="pytorch", choices=["pytorch", "ctranslate2"],
                    help="pytorch: a model folder; ctranslate2: a folder written by `vectorseq export`")
@@ -362,6 +410,19 @@ def build_parser() -> argparse.ArgumentParser:
     sg.add_argument("text")
     sg.add_argument("--figure", help="also draw them as a heat map into this file (PNG/SVG/PDF)")
     sg.set_defaults(func=cmd_inspect_segmentation)
+
+    ins = sub.add_parser("inspect", help="translate one text and show how it was vectorized: pieces, ids, <unk>, "
+                                         "pretrained or learned rows, count weights, cross-attention")
+    ins.add_argument("model_dir")
+    ins.add_argument("text")
+    ins.add_argument("--beam", type=_positive("--beam"))
+    ins.add_argument("--n-best", type=_positive("--n-best"), default=1)
+    ins.add_argument("--layer", type=int, help="one decoder layer's attention (default: the layers' average)")
+    ins.add_argument("--no-attention", action="store_true", help="leave the attention grid out")
+    ins.add_argument("--json", action="store_true", help="the explanation as JSON (what POST /explain returns)")
+    ins.add_argument("--device", default="cpu")
+    ins.set_defaults(func=cmd_inspect)
+    _serve_parser(sub)
     return p
 
 

@@ -12,6 +12,7 @@ embedding matrix is part of the weights.
 """
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,9 +22,10 @@ import torch
 from .config import Config, load_config
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
+from .explain import Explanation, explain
 from .models import build_model
-from .modelfolder import (CONFIG_FILE, WEIGHTS_FILE, check_weights_fit, load_vectorizers, load_weights,
-                          save_vectorizers, save_weights)
+from .modelfolder import (CONFIG_FILE, COVERAGE_FILE, WEIGHTS_FILE, check_weights_fit, load_vectorizers,
+                          load_weights, save_vectorizers, save_weights)
 from .vectorizer import TextVectorizer
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -89,6 +91,9 @@ class Translator:
         self.source_encoder: Callable[[list[str]], list[list[int]]] | None = (
             make_encoder(src_vectorizer) if callable(make_encoder) else None)
         self.extension = None  # what vectorseq.tools.extend_vocab.attach_extension installed, or None
+        # the folder's coverage.json (per side: how the pretrained vectors covered the vocabulary, and which
+        # rows they filled), read by explain(); None when the model used no vectors or was not loaded
+        self.coverage: dict | None = None
 
     @classmethod
     def load(cls, model_dir: str | Path, device: str = "cpu", weights: str = WEIGHTS_FILE) -> "Translator":
@@ -110,7 +115,10 @@ class Translator:
         dev = resolve_device(device)
         load_weights(model, d / weights, dev)
         model.to(dev)
-        return cls(model, src, tgt, cfg, dev)
+        tr = cls(model, src, tgt, cfg, dev)
+        if (d / COVERAGE_FILE).is_file():
+            tr.coverage = json.loads((d / COVERAGE_FILE).read_text(encoding="utf-8"))
+        return tr
 
     def save(self, model_dir: str | Path) -> None:
         d = Path(model_dir)
@@ -149,3 +157,9 @@ class Translator:
         decode = self.tgt_vectorizer.decode
         out = [decode(h[0].tokens) if n_best == 1 else [decode(x.tokens) for x in h] for h in hyps]
         return out[0] if single else out
+
+    def explain(self, text: str, beam: int | None = None, n_best: int = 1, layer: int | None = None) -> Explanation:
+        """Translate one text and show how it was vectorized: source and target pieces with their ids,
+        ``<unk>``, where each embedding row came from, count-based weights, and per hypothesis the
+        cross-attention (target pieces x source pieces). See :mod:`vectorseq.explain`."""
+        return explain(self, text, beam=beam, n_best=n_best, layer=layer)

@@ -72,6 +72,8 @@ class EmbeddingInput(InputLayer):
             rows = torch.from_numpy(np.asarray(pretrained.pretrained_mask, dtype=bool))
             report = coverage_report(vectorizer.get_vocabulary(), pretrained, token_counts(vectorizer, train_ids))
             report["policy"] = self.policy
+            # which ids got their row from the vectors file, so a loaded model can show it (vectorseq.explain)
+            report["pretrained_rows"] = rows.nonzero().flatten().tolist()
         elif self.policy == "partial":
             raise ConfigError("embeddings policy 'partial' needs `vectors:` (a pretrained vectors file)")
         self.apply_policy(self.policy, rows)

@@ -56,5 +56,10 @@ class Seq2Seq(nn.Module):
     def reorder_state(self, state: Any, index: Tensor, memory: bool = True) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    def cross_attention(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:  # pragma: no cover
+        """Decoder-to-encoder attention of a teacher-forced pass, ``[L, B, T, S]`` (L attention layers, heads
+        averaged). Only for showing it (:mod:`vectorseq.explain`): decoding never calls it."""
+        raise NotImplementedError
+
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

@@ -22,6 +22,15 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .base import EncoderOutput, OutputLayer, Seq2Seq
 
 
+def _attend(scores: Tensor, memory: Tensor, weights: list[Tensor] | None) -> Tensor:
+    """The context vector ``[B, D]`` for masked scores ``[B, S]``; the probabilities are appended to
+    ``weights`` when a list is given (for :meth:`RNNSeq2Seq.cross_attention`)."""
+    probs = torch.softmax(scores, -1)
+    if weights is not None:
+        weights.append(probs)
+    return torch.bmm(probs[:, None, :], memory).squeeze(1)
+
+
 class BahdanauAttention(nn.Module):
     def __init__(self, d: int):
         super().__init__()
@@ -32,10 +41,10 @@ class BahdanauAttention(nn.Module):
     def precompute(self, memory: Tensor) -> Tensor:
         return self.key(memory)
 
-    def forward(self, query: Tensor, keys: Tensor, memory: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, query: Tensor, keys: Tensor, memory: Tensor, mask: Tensor,
+                weights: list[Tensor] | None = None) -> Tensor:
         scores = self.v(torch.tanh(keys + self.query(query)[:, None, :])).squeeze(-1)  # [B, S]
-        scores = scores.masked_fill(~mask, float("-inf"))
-        return torch.bmm(torch.softmax(scores, -1)[:, None, :], memory).squeeze(1)  # [B, D]
+        return _attend(scores.masked_fill(~mask, float("-inf")), memory, weights)
 
 
 class LuongAttention(nn.Module):
@@ -46,9 +55,10 @@ class LuongAttention(nn.Module):
     def precompute(self, memory: Tensor) -> Tensor:
         return self.w(memory)  # score(h, m) = h . (W m)
 
-    def forward(self, query: Tensor, keys: Tensor, memory: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, query: Tensor, keys: Tensor, memory: Tensor, mask: Tensor,
+                weights: list[Tensor] | None = None) -> Tensor:
         scores = torch.bmm(keys, query[:, :, None]).squeeze(-1).masked_fill(~mask, float("-inf"))
-        return torch.bmm(torch.softmax(scores, -1)[:, None, :], memory).squeeze(1)
+        return _attend(scores, memory, weights)
 
 
 @dataclass
@@ -105,16 +115,17 @@ class RNNSeq2Seq(Seq2Seq):
         return RNNState(hidden=hidden, feed=enc.memory.new_zeros(B, self.d_model), memory=enc.memory,
                         keys=self.attn.precompute(enc.memory), memory_mask=enc.memory_mask)
 
-    def _step(self, emb: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
-        """One decoder step from an embedded token [B, E] to the pre-output vector [B, D]."""
+    def _step(self, emb: Tensor, state: RNNState, weights: list[Tensor] | None = None) -> tuple[Tensor, RNNState]:
+        """One decoder step from an embedded token [B, E] to the pre-output vector [B, D] (``weights``: a list
+        that receives this step's attention probabilities [B, S])."""
         top = lambda hid: (hid[0] if self.cell == "lstm" else hid)[-1]  # noqa: E731
         if self.attention_type == "bahdanau":
-            ctx = self.attn(top(state.hidden), state.keys, state.memory, state.memory_mask)
+            ctx = self.attn(top(state.hidden), state.keys, state.memory, state.memory_mask, weights)
             out, hidden = self.decoder(torch.cat([emb, ctx], -1)[:, None], state.hidden)
             vec = torch.tanh(self.combine(torch.cat([out[:, 0], ctx], -1)))
         else:
             out, hidden = self.decoder(torch.cat([emb, state.feed], -1)[:, None], state.hidden)
-            ctx = self.attn(out[:, 0], state.keys, state.memory, state.memory_mask)
+            ctx = self.attn(out[:, 0], state.keys, state.memory, state.memory_mask, weights)
             vec = torch.tanh(self.combine(torch.cat([out[:, 0], ctx], -1)))
         state.hidden, state.feed = hidden, vec
         return self.drop(vec), state
@@ -128,6 +139,16 @@ class RNNSeq2Seq(Seq2Seq):
             vec, state = self._step(emb[:, t], state)
             outs.append(vec)
         return self.output(torch.stack(outs, 1))
+
+    def cross_attention(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:
+        """Attention probabilities of a teacher-forced pass: ``[1, B, T, S]`` (one attention; the leading
+        axis matches the Transformer's one-row-per-layer shape)."""
+        state = self.init_decoder_state(self.encode(src, src_mask))
+        emb, _ = self.tgt_input(tgt_in, None)
+        weights: list[Tensor] = []
+        for t in range(tgt_in.size(1)):
+            _, state = self._step(emb[:, t], state, weights)
+        return torch.stack(weights, 1)[None]
 
     def decode_step(self, prev_tokens: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
         emb, _ = self.tgt_input(prev_tokens[:, None], None)

@@ -94,11 +94,19 @@ class CrossAttention(nn.Module):
         k, v = self.kv(memory).view(B, S, 2, self.h, self.dk).permute(2, 0, 3, 1, 4)
         return k, v
 
-    def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor,
+                weights: list[Tensor] | None = None) -> Tensor:
+        """``weights``: when a list is given, the attention probabilities averaged over heads ``[B, T, S]``
+        are appended to it (computed explicitly; without it the fused kernel runs as always)."""
         B, T, D = x.shape
         q = self.q(x).view(B, T, self.h, self.dk).transpose(1, 2)
-        y = attention(q, kv[0], kv[1], memory_mask[:, None, None, :],
-                      self.attn_dropout if self.training else 0.0, False)
+        mask = memory_mask[:, None, None, :]
+        if weights is None:
+            y = attention(q, kv[0], kv[1], mask, self.attn_dropout if self.training else 0.0, False)
+        else:  # the same softmax(q k^T / sqrt(dk)) the kernel computes, kept so it can be shown
+            probs = torch.softmax((q @ kv[0].transpose(-1, -2) * self.dk ** -0.5).masked_fill(~mask, float("-inf")), -1)
+            weights.append(probs.mean(1))
+            y = probs @ kv[1]
         return self.out(y.transpose(1, 2).reshape(B, T, D))
 
 
@@ -128,9 +136,9 @@ class DecoderLayer(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor,
-                cache: dict | None = None) -> Tensor:
+                cache: dict | None = None, weights: list[Tensor] | None = None) -> Tensor:
         x = x + self.drop(self.self_attn(self.norm1(x), causal=True, cache=cache))
-        x = x + self.drop(self.cross_attn(self.norm2(x), kv, memory_mask))
+        x = x + self.drop(self.cross_attn(self.norm2(x), kv, memory_mask, weights))
         return x + self.drop(self.ff(self.norm3(x)))
 
 
@@ -181,6 +189,16 @@ class TransformerSeq2Seq(Seq2Seq):
         for layer in self.decoder:
             x = layer(x, layer.cross_attn.memory_kv(enc.memory), enc.memory_mask)
         return self.output(self.dec_norm(x))
+
+    def cross_attention(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:
+        """Cross-attention probabilities of a teacher-forced pass, averaged over heads: ``[L, B, T, S]``
+        (one row per decoder layer; ``S`` is the encoder memory's length, which an input layer may change).
+        Row ``t`` is what the decoder attended to while predicting the token after ``tgt_in[:, t]``."""
+        enc = self.encode(src, src_mask)
+        x, weights = self._embed_target(tgt_in, 0), []
+        for layer in self.decoder:
+            x = layer(x, layer.cross_attn.memory_kv(enc.memory), enc.memory_mask, weights=weights)
+        return torch.stack(weights)
 
     def init_decoder_state(self, enc: EncoderOutput) -> TransformerState:
         return TransformerState(
