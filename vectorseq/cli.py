@@ -19,6 +19,7 @@ from .data.multilingual import load_direction_splits
 from .data.parallel import read_monolingual
 from .data.splits import load_splits
 from .demo import run_demo
+from .demo_multilingual import run_multilingual_demo
 from .embeddings.idf_report import idf_changes, idf_table
 from .embeddings.inspection import inspect_vectors
 from .embeddings.segmentation import segmentation_figure, segmentation_table, segmentation_weights
@@ -173,7 +174,10 @@ def _evaluate_directions(a: argparse.Namespace, tr: Any) -> dict[str, Any]:
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
-    run_demo(output_dir=a.output, quick=a.quick, progress=not a.quiet)
+    if a.multilingual:
+        run_multilingual_demo(output_dir=a.output or "runs/demo_multilingual", quick=a.quick, progress=not a.quiet)
+    else:
+        run_demo(output_dir=a.output or "runs/demo", quick=a.quick, progress=not a.quiet)
     return 0
 
 
@@ -303,8 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     d = sub.add_parser("demo", help="the main job on the built-in corpus: train, evaluate, compare")
-    d.add_argument("--output", "-o", default="runs/demo")
+    d.add_argument("--output", "-o", help="output folder (default runs/demo, or runs/demo_multilingual)")
     d.add_argument("--quick", action="store_true", help="a much shorter run (for smoke tests)")
+    d.add_argument("--multilingual", action="store_true",
+                   help="instead: one model for En<->De and En<->Fr (De->Fr zero-shot), scores by direction")
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=cmd_demo)
 
