@@ -130,7 +130,10 @@ class Translator:
     def tagging(self, tgt_lang: str | None = None) -> Any:
         """Where a multilingual model's target-language tag goes (None for a bilingual model); a language the
         model does not translate into is a one-line error."""
-        return direction_plan(self.config.data).tagging(tgt_lang, self.src_vectorizer, self.tgt_vectorizer)
+        data = getattr(self.config, "data", None)  # a stand-in config (tests, exports) may have no data section
+        if data is None:
+            return None
+        return direction_plan(data).tagging(tgt_lang, self.src_vectorizer, self.tgt_vectorizer)
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,
