@@ -137,3 +137,14 @@ def test_scaled_budgets_and_size_overrides_are_checked():
     with pytest.raises(ConfigError, match=r"the base config is invalid: model.d_model \(33\) must be divisible by "
                                           r"model.heads \(2\) \(strategy 'word' inherits it\) \(at size all\)"):
         load_experiment(experiment(strategies={"word": {}}, size_overrides={"all": {"model": {"d_model": 33}}}))
+
+
+def test_a_strategy_may_set_a_direction_set_that_includes_the_test_direction():
+    multi = {"data": {"directions": ["en-de", "en-fr"], "sampling_temperature": 5}}
+    exp = load_experiment(experiment(strategies={"bilingual": {}, "multi": multi}))
+    assert exp.test_direction().name == "en-de"
+    assert exp.run_config("multi", None, 1).data.directions == ["en-de", "en-fr"]
+    with pytest.raises(ConfigError, match=r"strategy 'fr_only' makes an invalid config: data.directions: it trains en-fr, de-fr but not en-de"):
+        load_experiment(experiment(strategies={"fr_only": {"data": {"directions": ["en-fr", "de-fr"]}}}))
+    with pytest.raises(ConfigError, match=r"sets `data`.*may set only data.directions"):
+        load_experiment(experiment(strategies={"mixed": {"data": {"directions": ["en-de"], "subset": 5}}}))

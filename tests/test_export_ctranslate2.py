@@ -219,3 +219,13 @@ def test_folded_input_layers(tmp_path, variant):
                        vec.get_vocabulary()).translate(texts, beam=1)
     assert ct == pt
     assert max(len(x.split()) for x in pt) > 10
+
+
+def test_a_model_of_several_directions_is_refused_with_one_line():
+    from vectorseq.errors import VectorseqError
+    from vectorseq.export.ctranslate2 import check_exportable
+
+    cfg = config_from_dict({"training": {"max_steps": 1}, "data": {"directions": ["en-de", "en-fr"]}})
+    with pytest.raises(VectorseqError, match="several directions") as err:
+        check_exportable(cfg)
+    assert "\n" not in str(err.value)

@@ -14,14 +14,17 @@ import yaml
 
 from .compare import load_experiment, plan_text, run_experiment
 from .config import load_config, reference_markdown
+from .data.directions import Direction, DirectionPlan, direction_plan
+from .data.multilingual import load_direction_splits
 from .data.parallel import read_monolingual
 from .data.splits import load_splits
 from .demo import run_demo
+from .demo_multilingual import run_multilingual_demo
 from .embeddings.idf_report import idf_changes, idf_table
 from .embeddings.inspection import inspect_vectors
 from .embeddings.segmentation import segmentation_figure, segmentation_table, segmentation_weights
 from .errors import VectorseqError
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluate_directions
 from .explain_text import format_explanation
 from .export import CT2Translator, export_model
 from .modelfolder import CONFIG_FILE, load_vectorizers
@@ -122,7 +125,8 @@ def cmd_translate(a: argparse.Namespace) -> int:
     tr = _load_translator(a)
     _check_search_args(a, tr.config.decoding.beam_size)
     lines = _read_lines(a.input)
-    hyps = _translate_lines(tr, lines, beam=a.beam, n_best=a.n_best, batch_size=a.batch_size)
+    into = {"tgt_lang": a.tgt_lang} if a.tgt_lang else {}  # a bilingual model (or an export) needs none
+    hyps = _translate_lines(tr, lines, beam=a.beam, n_best=a.n_best, batch_size=a.batch_size, **into)
     out = open(a.output, "w", encoding="utf-8") if a.output else sys.stdout
     try:
         for h in hyps:
@@ -142,12 +146,16 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
         src, ref = _read_lines(a.src), _read_lines(a.ref)
         if len(src) != len(ref):
             raise VectorseqError(f"{a.src} has {len(src)} lines but {a.ref} has {len(ref)}; they must be aligned")
+    elif a.direction or direction_plan(tr.config.data).tagged:
+        print(json.dumps(_evaluate_directions(a, tr), indent=1, ensure_ascii=False))
+        return 0
     else:
         split = load_splits(tr.config.data, seed=tr.config.training.seed)[a.split]
         if split is None:
             raise VectorseqError(f"the config's data has no {a.split} split; pass --src and --ref")
         src, ref = split.src, split.tgt
-    result, hyps = evaluate(tr, src, ref, beam=a.beam, batch_size=a.batch_size)
+    into = {"tgt_lang": a.tgt_lang} if a.tgt_lang else {}
+    result, hyps = evaluate(tr, src, ref, beam=a.beam, batch_size=a.batch_size, **into)
     del result["samples"]  # the command prints scores; --output writes every translation
     if getattr(tr, "extension", None) is not None:
         result["extend_vocab"] = oov_stats(tr.src_vectorizer, tr.extension, src)
@@ -157,8 +165,29 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_directions(a: argparse.Namespace, tr: Any) -> dict[str, Any]:
+    """Every direction of a multilingual model on the config's split (or the ``--direction`` ones; those it was
+    not trained on are scored as zero-shot), and the mean over the trained ones."""
+    trained = direction_plan(tr.config.data)
+    asked = [Direction.parse(x) for x in a.direction] or list(trained.all)
+    plan = DirectionPlan(trained.trained, tuple(d for d in asked if d not in trained.trained))
+    unknown = [d.name for d in asked if d.tgt not in trained.target_languages or d.src not in trained.languages]
+    if unknown:
+        raise VectorseqError(f"--direction {', '.join(unknown)}: the model knows the languages "
+                             f"{', '.join(trained.languages)} and translates into {', '.join(trained.target_languages)}")
+    splits = load_direction_splits(tr.config.data, plan, seed=tr.config.training.seed)
+    tests = {d: (splits[d][a.split], plan.is_zero_shot(d)) for d in asked}
+    result = evaluate_directions(tr, tests, beam=a.beam, batch_size=a.batch_size)
+    for scores in result["directions"].values():
+        del scores["samples"]
+    return result
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
-    run_demo(output_dir=a.output, quick=a.quick, progress=not a.quiet)
+    if a.multilingual:
+        run_multilingual_demo(output_dir=a.output or "runs/demo_multilingual", quick=a.quick, progress=not a.quiet)
+    else:
+        run_demo(output_dir=a.output or "runs/demo", quick=a.quick, progress=not a.quiet)
     return 0
 
 
@@ -305,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--n-best", type=_positive("--n-best"), default=1, help="write N hypotheses per input line")
     tr.add_argument("--batch-size", type=_positive("--batch-size"))
     tr.add_argument("--device", default="cpu")
+    tr.add_argument("--tgt-lang", help="a multilingual model: the language to translate into, e.g. fr")
     tr.add_argument("--extend-vocab", action="store_true",
                     help="unknown source words found in MODEL_DIR/extension/ (`vectorseq embeddings extend`) get "
                          "their frozen pretrained vectors instead of <unk>")
@@ -320,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=_positive("--batch-size"))
     ev.add_argument("--output", "-o", help="also write the translations here")
     ev.add_argument("--device", default="cpu")
+    ev.add_argument("--tgt-lang", help="a multilingual model with --src/--ref: the language to translate into")
+    ev.add_argument("--direction", action="append", default=[], metavar="SRC-TGT",
+                    help="a multilingual model: score this direction of the config's dataset (repeatable; default "
+                         "every configured one); one it was not trained on is scored and labelled zero-shot")
     ev.add_argument("--extend-vocab", action="store_true",
                     help="use the model folder's vocabulary extension (see translate --extend-vocab); the result "
                          "adds how many <unk> source tokens it rescued")
@@ -327,8 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     d = sub.add_parser("demo", help="the main job on the built-in corpus: train, evaluate, compare")
-    d.add_argument("--output", "-o", default="runs/demo")
+    d.add_argument("--output", "-o", help="output folder (default runs/demo, or runs/demo_multilingual)")
     d.add_argument("--quick", action="store_true", help="a much shorter run (for smoke tests)")
+    d.add_argument("--multilingual", action="store_true",
+                   help="instead: one model for En<->De and En<->Fr (De->Fr zero-shot), scores by direction")
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=cmd_demo)
 

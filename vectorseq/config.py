@@ -25,6 +25,7 @@ import yaml
 from .errors import ConfigError, VectorseqError, did_you_mean
 from .text.options import STANDARDIZE_OPTIONS, TRANSLATION_DEFAULTS
 from .text.subword_sampling import SamplingSpec
+from .yaml_io import UniqueKeyLoader, read_yaml  # noqa: F401 (read_yaml is part of this module's API)
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
@@ -43,6 +44,9 @@ def _sub(cls: type, doc: str) -> Any:
 
 
 # ----------------------------------------------------------------------------------------------- data
+_DIRECTION = {"pattern": r"[A-Za-z_]+-[A-Za-z_]+", "expected": "a direction SRC-TGT such as en-de"}
+
+
 @dataclass
 class FilesConfig:
     """Paths of one split given as two aligned files or one TSV file."""
@@ -106,6 +110,19 @@ class DataConfig:
         "token statistics (coverage, IDF); above the corpus size, every pair is used."
     )
     num_workers: int = _f(0, "streaming: DataLoader worker processes that read and encode (0 = the training process).")
+    directions: list[str] | None = _f(
+        None, "Several translation directions in one model, e.g. [en-de, en-fr, de-en] (builtin: English and "
+        "its target languages; multi30k: any pair of en, de, fr, cs). null = the one direction src_lang -> "
+        "tgt_lang; a list of one direction is that bilingual model (no tag).", **_DIRECTION)
+    zero_shot: list[str] = _f(
+        [], "Directions scored (validation, test) but never trained, e.g. de-fr after en-de and en-fr; their "
+        "target language must be trained. Reports label them zero-shot.", **_DIRECTION)
+    tag_placement: Literal["source", "decoder"] = _f(
+        "source", "Several directions: the target-language tag <2xx> starts the source (Johnson et al. 2017) or "
+        "is the decoder's first token in place of <s>. Always one token, in every vectorizer mode.")
+    sampling_temperature: float = _f(
+        1.0, "Several directions: batches come from direction i with probability ~ n_i^(1/T) (n_i its training "
+        "pairs): 1 = in proportion to the data, 5 is common, large (100) = uniform. Seeded by (seed, epoch).", gt=0)
 
 
 # ------------------------------------------------------------------------------------------ vectorizer
@@ -181,7 +198,9 @@ def _drop_retired(raw: dict[str, Any]) -> dict[str, Any]:
 class VectorizerConfig:
     """Source and target vectorizers; `shared: true` adapts one vectorizer on both sides."""
 
-    shared: bool = _f(True, "One vocabulary for source and target (needed for `model.share_embeddings`).")
+    shared: bool = _f(True, "One vocabulary for source and target (needed for `model.share_embeddings`). With "
+                      "several directions: one vectorizer for all languages, adapted on a language-balanced sample.")
+    per_language: bool = _f(False, "Several directions: one vectorizer per language (not built yet; must stay false).")
     src: VectorizerSideConfig = _sub(VectorizerSideConfig, "Source side (and both sides when shared).")
     tgt: VectorizerSideConfig = _sub(VectorizerSideConfig, "Target side (ignored when shared).")
 
@@ -414,7 +433,34 @@ class Config:
         for key, low in (("window", 1), ("adapt_sample", 1), ("num_workers", 0)):
             if getattr(d, key) < low:
                 raise ConfigError(f"data.{key} must be at least {low}")
+        _check_directions(d, v)
         return self
+
+
+def _check_directions(d: DataConfig, v: VectorizerConfig) -> None:
+    """data.directions / zero_shot: distinct pairs of two languages; several of them on in-memory data only."""
+    if v.per_language:
+        raise ConfigError("vectorizer.per_language: one vectorizer per language is not built yet; use one shared "
+                          "vectorizer for all languages (vectorizer.shared: true, per_language: false)")
+    if d.directions is None:
+        if d.zero_shot:
+            raise ConfigError("data.zero_shot needs data.directions (the directions the model is trained on)")
+        return
+    trained, zero = [x.split("-") for x in d.directions], [x.split("-") for x in d.zero_shot]
+    for key, pairs in (("directions", trained), ("zero_shot", zero)):
+        if any(a == b for a, b in pairs) or len({tuple(p) for p in pairs}) < len(pairs):
+            raise ConfigError(f"data.{key}: {getattr(d, key)} repeats a direction or translates a language into "
+                              "itself; list each SRC-TGT once, with two different languages")
+    if not trained or set(d.zero_shot) & set(d.directions):
+        raise ConfigError("data.directions must list at least one direction, none of them also in data.zero_shot")
+    known = {lang for p in trained for lang in p}
+    for a, b in zero:
+        if b not in {t for _, t in trained} or a not in known:
+            raise ConfigError(f"data.zero_shot: {a}-{b} needs {a} among the trained languages and {b} among the "
+                              f"trained target languages ({', '.join(d.directions)})")
+    if len(trained) + len(zero) > 1 and (d.dataset == "files" or d.streaming):
+        raise ConfigError("data.directions: several directions read dataset builtin or multi30k in memory; "
+                          "files and streaming are not built yet for them")
 
 
 def _check_min_steps(t: TrainingConfig) -> None:
@@ -607,44 +653,6 @@ def parse_override(text: str) -> dict[str, Any]:
         cur = cur.setdefault(p.strip(), {})
     cur[parts[-1].strip()] = parsed
     return node
-
-
-class UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's SafeLoader, refusing a mapping that repeats a key (PyYAML silently keeps the last value)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            try:
-                first = seen.setdefault(key, line)
-            except TypeError:  # an unhashable key: let SafeLoader give its own error
-                continue
-            if first != line:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first at line {first}); keep one of them", key_node.start_mark)
-        return super().construct_mapping(node, deep=deep)
-
-
-UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, UniqueKeyLoader.construct_mapping)
-
-
-def read_yaml(path: str | Path, what: str = "config file") -> Any:
-    """A YAML (or JSON) file's content; a missing file or a syntax error is a ConfigError naming the file and line."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: {what} not found; check the path")
-    try:
-        return yaml.load(p.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{p}: {what} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read the {what} ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{p}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> Config:

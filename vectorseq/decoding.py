@@ -41,13 +41,14 @@ def _length_norm(length: int, alpha: float) -> float:
 
 @torch.inference_mode()
 def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float = 1.5,
-                  max_length_extra: int = 10) -> list[Hypothesis]:
-    """Pick the most probable token at every step. Returns one hypothesis per sentence."""
+                  max_length_extra: int = 10, start: Tensor | None = None) -> list[Hypothesis]:
+    """Pick the most probable token at every step. Returns one hypothesis per sentence. ``start``: each
+    sentence's first decoder input (default BOS; a language tag when the tag is the decoder's first token)."""
     B = src.size(0)
     max_len = _max_lengths(src_mask, max_length_ratio, max_length_extra)
     state = model.init_decoder_state(model.encode(src, src_mask))
     alive = torch.arange(B, device=src.device)  # original row of each live sentence
-    prev = torch.full((B,), BOS_ID, dtype=torch.long, device=src.device)
+    prev = torch.full((B,), BOS_ID, dtype=torch.long, device=src.device) if start is None else start
     tokens: list[list[int]] = [[] for _ in range(B)]
     scores = torch.zeros(B, device=src.device)
     out: list[Hypothesis | None] = [None] * B
@@ -82,8 +83,10 @@ def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float 
 
 @torch.inference_mode()
 def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length_penalty: float = 1.0,
-                max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1) -> list[list[Hypothesis]]:
-    """Batched beam search. Returns, per sentence, the ``n_best`` hypotheses, best first."""
+                max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1,
+                start: Tensor | None = None) -> list[list[Hypothesis]]:
+    """Batched beam search. Returns, per sentence, the ``n_best`` hypotheses, best first (``start``: as in
+    :func:`greedy_search`)."""
     B, K, dev = src.size(0), beam_size, src.device
     max_len = _max_lengths(src_mask, max_length_ratio, max_length_extra)
     enc = model.encode(src, src_mask)
@@ -93,7 +96,7 @@ def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length
     scores = torch.full((B, K), float("-inf"), device=dev)
     scores[:, 0] = 0.0  # only the first beam is live at the start
     history = torch.full((B * K, 0), PAD_ID, dtype=torch.long, device=dev)
-    prev = torch.full((B * K,), BOS_ID, dtype=torch.long, device=dev)
+    prev = torch.full((B * K,), BOS_ID, dtype=torch.long, device=dev) if start is None else start.repeat_interleave(K)
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     t = 0
     while alive.numel():
@@ -159,8 +162,10 @@ def _batches_by_length(lengths: list[int], batch_size: int) -> list[list[int]]:
 @torch.inference_mode()
 def translate_ids(model, src_ids: list[list[int]], *, beam_size: int = 5, length_penalty: float = 1.0,
                   max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1,
-                  batch_size: int = 64, device: str | torch.device = "cpu") -> list[list[Hypothesis]]:
-    """Decode many sentences (lists of source ids, EOS included) in length-sorted batches, in input order."""
+                  batch_size: int = 64, device: str | torch.device = "cpu",
+                  start_ids: list[int] | None = None) -> list[list[Hypothesis]]:
+    """Decode many sentences (lists of source ids, EOS included) in length-sorted batches, in input order.
+    ``start_ids``: each sentence's first decoder input (None: BOS for all)."""
     model.eval()
     results: list[list[Hypothesis]] = [[] for _ in src_ids]
     for idx in _batches_by_length([len(s) for s in src_ids], batch_size):
@@ -170,10 +175,12 @@ def translate_ids(model, src_ids: list[list[int]], *, beam_size: int = 5, length
             src[r, : len(src_ids[i])] = torch.tensor(src_ids[i], dtype=torch.long)
         src = src.to(device)
         mask = src != PAD_ID
+        start = None if start_ids is None else torch.tensor([start_ids[i] for i in idx], device=device)
         if beam_size <= 1:
-            hyps = [[h] for h in greedy_search(model, src, mask, max_length_ratio, max_length_extra)]
+            hyps = [[h] for h in greedy_search(model, src, mask, max_length_ratio, max_length_extra, start)]
         else:
-            hyps = beam_search(model, src, mask, beam_size, length_penalty, max_length_ratio, max_length_extra, n_best)
+            hyps = beam_search(model, src, mask, beam_size, length_penalty, max_length_ratio, max_length_extra, n_best,
+                               start)
         for r, i in enumerate(idx):
             results[i] = hyps[r]
     return results

@@ -5,7 +5,9 @@
 - ``bleu_lc``: lowercased, 13a-tokenized BLEU, the closest sacreBLEU variant to the lowercased tokenized
   multi-bleu numbers of the Multi30k literature.
 The same function scores validation during training, ``vectorseq evaluate`` and comparison reports;
-:func:`evaluate` translates a test split and scores it, once, for training, ``vectorseq compare`` and the CLI.
+:func:`evaluate` translates a test split and scores it, once, for training, ``vectorseq compare`` and the CLI;
+:func:`evaluate_directions` does it for every direction of a multilingual model and averages the trained ones
+(zero-shot directions are scored and marked, never averaged in).
 """
 from __future__ import annotations
 
@@ -33,16 +35,38 @@ def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
 
 
 def evaluate(translator: Any, src: Sequence[str], refs: Sequence[str], *, beam: int | None = None,
-             batch_size: int | None = None, samples: int = 5) -> tuple[dict[str, Any], list[str]]:
+             batch_size: int | None = None, samples: int = 5,
+             tgt_lang: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """Translate ``src`` with a :class:`~vectorseq.translator.Translator` and score it against ``refs``.
 
     Returns the scores (with the beam size, the time taken and a few samples) and the hypotheses.
+    ``tgt_lang``: the target language of a multilingual model.
     """
     src, refs = list(src), list(refs)
     t0 = time.time()
-    hyps = translator.translate(src, beam=beam, batch_size=batch_size)
+    into = {} if tgt_lang is None else {"tgt_lang": tgt_lang}  # a bilingual translator (or export) needs none
+    hyps = translator.translate(src, beam=beam, batch_size=batch_size, **into)
     dt = max(time.time() - t0, 1e-9)
     result = {**score(hyps, refs), "beam_size": beam or translator.config.decoding.beam_size,
               "seconds": round(dt, 2), "sentences_per_s": round(len(src) / dt, 1),
               "samples": [{"src": s, "ref": r, "hyp": h} for s, r, h in list(zip(src, refs, hyps))[:samples]]}
     return result, hyps
+
+
+def evaluate_directions(translator: Any, tests: dict[Any, tuple[Any, bool]], *, beam: int | None = None,
+                        batch_size: int | None = None, samples: int = 3) -> dict[str, Any]:
+    """Score a multilingual model on ``tests``: ``{direction: (ParallelCorpus, zero_shot)}``.
+
+    Returns ``{"directions": {name: scores (+ "zero_shot": True)}, "mean": {...}}``; the mean (BLEU, lowercased
+    BLEU, chrF) is over the trained directions only, so zero-shot scores never flatter or drag it.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for d, (corpus, zero_shot) in tests.items():
+        scores, _ = evaluate(translator, corpus.src, corpus.tgt, beam=beam, batch_size=batch_size, samples=samples,
+                             tgt_lang=d.tgt)
+        out[d.name] = {**scores, **({"zero_shot": True} if zero_shot else {})}
+    trained = [s for s in out.values() if not s.get("zero_shot")] or list(out.values())
+    mean = {k: round(sum(s[k] for s in trained) / len(trained), 2) for k in ("bleu", "bleu_lc", "chrf")}
+    mean.update(sentences=sum(s["sentences"] for s in trained), directions=len(trained),
+                beam_size=trained[0]["beam_size"])
+    return {"directions": out, "mean": mean}

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
 from .config import Config, load_config
+from .data.directions import direction_plan
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
 from .explain import Explanation, explain
@@ -134,26 +135,40 @@ class Translator:
         limit = getattr(self.config.decoding, "max_input_tokens", None)
         return _cut_long(encode(list(texts)), limit) if limit else encode(list(texts))
 
+    def tagging(self, tgt_lang: str | None = None) -> Any:
+        """Where a multilingual model's target-language tag goes (None for a bilingual model); a language the
+        model does not translate into is a one-line error."""
+        data = getattr(self.config, "data", None)  # a stand-in config (tests, exports) may have no data section
+        if data is None:
+            return None
+        return direction_plan(data).tagging(tgt_lang, self.src_vectorizer, self.tgt_vectorizer)
+
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,
-                             max_length_ratio: float | None = None) -> list[list[Hypothesis]]:
+                             max_length_ratio: float | None = None,
+                             tgt_lang: str | None = None) -> list[list[Hypothesis]]:
         d = self.config.decoding
+        tag = self.tagging(tgt_lang)
+        sources = self.encode_sources(texts)
         return translate_ids(
-            self.model, self.encode_sources(texts),
+            self.model, sources if tag is None else [tag.source(s) for s in sources],
             beam_size=d.beam_size if beam is None else beam,
             length_penalty=d.length_penalty if length_penalty is None else length_penalty,
             max_length_ratio=d.max_length_ratio if max_length_ratio is None else max_length_ratio,
             max_length_extra=d.max_length_extra, n_best=n_best,
             batch_size=batch_size or d.batch_size, device=self.device,
+            start_ids=None if tag is None else [tag.tgt_start] * len(sources),
         )
 
     def translate(self, texts: Sequence[str] | str, beam: int | None = None, n_best: int = 1,
-                  batch_size: int | None = None, length_penalty: float | None = None) -> list:
-        """Translate raw strings. ``n_best > 1`` returns a list of ``n_best`` strings per input."""
+                  batch_size: int | None = None, length_penalty: float | None = None,
+                  tgt_lang: str | None = None) -> list:
+        """Translate raw strings. ``n_best > 1`` returns a list of ``n_best`` strings per input. ``tgt_lang``:
+        the target language of a multilingual model (needed when it translates into several)."""
         single = isinstance(texts, str)
         items = [texts] if single else list(texts)
         hyps = self.translate_hypotheses(items, beam=beam, n_best=n_best, batch_size=batch_size,
-                                         length_penalty=length_penalty)
+                                         length_penalty=length_penalty, tgt_lang=tgt_lang)
         decode = self.tgt_vectorizer.decode
         out = [decode(h[0].tokens) if n_best == 1 else [decode(x.tokens) for x in h] for h in hyps]
         return out[0] if single else out

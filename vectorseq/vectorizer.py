@@ -101,6 +101,7 @@ from .text.options import (
     check_keys,
     positive_int,
 )
+from .text.reserved_tokens import check_reserved, reserved_ids, with_reserved
 from .text.sentencepiece_backend import SentencePieceModel
 from .text.subword_sampling import SamplingSpec
 from .text.split import get_splitter, join_tokens, make_ngrams
@@ -186,6 +187,9 @@ class TextVectorizer:
         character_coverage: SentencePiece ``character_coverage`` (default 1.0: every character of the
             corpus gets a piece, which the lossless round trip relies on).
         seed: random seed for SentencePiece training.
+        reserved_tokens: control tokens with ids of their own that text never produces, e.g. the language
+            tags ``["<2de>", "<2fr>"]`` of a multilingual model; :meth:`reserved_id` gives their ids, which
+            the caller adds to model inputs (see :mod:`vectorseq.text.reserved_tokens`). Not for ``tf_idf``.
 
     Example::
 
@@ -217,6 +221,7 @@ class TextVectorizer:
         sentencepiece_model_type: str = DEFAULTS["sentencepiece_model_type"],
         character_coverage: float = DEFAULTS["character_coverage"],
         seed: int = DEFAULTS["seed"],
+        reserved_tokens: Sequence[str] | None = DEFAULTS["reserved_tokens"],
     ) -> None:
         self._standardize_option = standardize
         self._split_option = split
@@ -229,6 +234,10 @@ class TextVectorizer:
             sentencepiece_model_type=sentencepiece_model_type, character_coverage=character_coverage, seed=seed,
         )
         self.options.check_combination(self.split_name, vocabulary is not None, idf_weights is not None)
+        self.reserved_tokens = check_reserved(reserved_tokens)
+        if self.reserved_tokens and self.output_mode == "tf_idf":
+            raise VectorseqError("reserved_tokens cannot be combined with output_mode='tf_idf' (they have no idf)")
+        self._reserved: dict[str, int] = {}
         self._vocabulary: Vocabulary | None = None
         self._sp: SentencePieceModel | None = None
         self._tfidf_cache: dict[int, Any] = {}
@@ -264,6 +273,9 @@ class TextVectorizer:
         self._install(vocab)
 
     def _install(self, vocabulary: Vocabulary, sentencepiece: SentencePieceModel | None = None) -> None:
+        if self.reserved_tokens and sentencepiece is None:  # SentencePiece holds them as control symbols
+            vocabulary = with_reserved(vocabulary, self.reserved_tokens)
+        self._reserved = reserved_ids(vocabulary.tokens, self.reserved_tokens)
         self._vocabulary = vocabulary
         self._sp = sentencepiece
         self._tfidf_cache = {}
@@ -345,9 +357,12 @@ class TextVectorizer:
         counted = TermCounts(with_df=self.output_mode == "tf_idf")
         for text in stream:
             counted.add(self._terms(text))
+        for tok in self.reserved_tokens:  # a literal tag in text is text, never the reserved entry
+            counted.counts.pop(tok, None)
         settings = f"standardize={self.standardize_name!r} and split={self.split_name!r}"
+        cap = None if self.max_tokens is None else self.max_tokens - len(self.reserved_tokens)
         self._install(vocabulary_from_counts(
-            counted, min_freq=self.min_freq, max_tokens=self.max_tokens, smooth_idf=self.smooth_idf, settings=settings
+            counted, min_freq=self.min_freq, max_tokens=cap, smooth_idf=self.smooth_idf, settings=settings
         ))
 
     def _sp_line(self, text: str) -> str:
@@ -359,6 +374,7 @@ class TextVectorizer:
             (self._sp_line(text) for text in stream), vocab_size=self.max_tokens,
             model_type=self.sentencepiece_model_type, character_coverage=self.character_coverage, seed=self.seed,
             with_doc_freq=self.output_mode == "tf_idf", standardize_name=self.standardize_name,
+            control_symbols=self.reserved_tokens,
         )
         idf = None
         if trained.doc_freq is not None:
@@ -375,6 +391,14 @@ class TextVectorizer:
             self._require_vocab("tokenize")
             return self._sp.encode_pieces(self._sp_line(text))
         return self._split(self._standardize(text))
+
+    def reserved_id(self, token: str) -> int:
+        """The id of a reserved token (``reserved_tokens``), e.g. a language tag; one id in every split mode."""
+        self._require_vocab("reserved_id")
+        if token not in self._reserved:
+            known = ", ".join(self.reserved_tokens) or "none"
+            raise VectorseqError(f"{token!r} is not a reserved token of this vectorizer (reserved: {known})")
+        return self._reserved[token]
 
     def encode(self, text: str, add_bos: bool = False, add_eos: bool = False) -> list[int]:
         """The ids of ``text``; unknown tokens -> :data:`UNK_ID`; optional :data:`BOS_ID` / :data:`EOS_ID`."""
@@ -528,6 +552,9 @@ class TextVectorizer:
         """
         vocab = self._require_vocab("decode")
         ids = content_ids(to_id_list(ids))
+        if self._reserved:  # control tokens (language tags) are not text
+            hidden = set(self._reserved.values())
+            ids = [i for i in ids if i not in hidden]
         vocab.check_ids(ids)
         if self._sp is not None:
             return self._sp.decode(ids)
@@ -560,11 +587,14 @@ class TextVectorizer:
         JSON-able, except that a callable ``standardize`` / ``split`` is returned as the callable itself.
         ``TextVectorizer.from_config(v.get_config())`` builds an equivalent, not yet adapted vectorizer.
         """
-        return {
+        config = {
             "standardize": self._standardize_option if self.standardize_name == "callable" else self.standardize_name,
             "split": self._split_option if self.split_name == "callable" else self.split_name,
             **self.options.to_config(),
         }
+        if self.reserved_tokens:  # only when set: vectorizer.json of a vectorizer without them is unchanged
+            config["reserved_tokens"] = list(self.reserved_tokens)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TextVectorizer":
@@ -601,7 +631,8 @@ class TextVectorizer:
         """Read a vectorizer written by :meth:`save`."""
         saved = persistence.read(directory)
         vectorizer = cls.from_config(saved.config)
-        if vectorizer.split_name == "byte" and not is_byte_vocabulary(saved.vocabulary):
+        n_bytes = len(saved.vocabulary) - len(vectorizer.reserved_tokens)
+        if vectorizer.split_name == "byte" and not is_byte_vocabulary(saved.vocabulary[:n_bytes]):
             raise VectorseqError(
                 f"{Path(directory) / persistence.CONFIG_FILE}: split is 'byte' but the vocabulary is not the fixed "
                 f"byte vocabulary (4 specials + 256 bytes); the file was edited or is damaged"

@@ -32,6 +32,7 @@ Failures
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -44,6 +45,7 @@ from typing import Any, Callable
 import yaml
 
 from ..config import Config, load_config
+from ..data.directions import direction_plan
 from ..data.splits import load_splits
 from ..errors import ConfigError, VectorseqError
 from ..evaluation import evaluate
@@ -66,7 +68,10 @@ def config_hash(cfg: Config) -> str:
 def _load_data(exp: Experiment, out: Path) -> dict[str, Any]:
     """The splits every run shares; the test split is also written to the output folder for the report."""
     cfg0 = exp.run_config(next(iter(exp.strategies)), None, exp.seeds[0])
-    splits = load_splits(cfg0.data, seed=exp.seeds[0])
+    # the base's one direction (a multilingual strategy adds directions of its own, loaded when it trains)
+    test_dir = exp.test_direction()
+    splits = load_splits(dataclasses.replace(cfg0.data, src_lang=test_dir.src, tgt_lang=test_dir.tgt, directions=None,
+                                             zero_shot=[]), seed=exp.seeds[0])
     test = splits.get("test")
     if test is None or len(test) == 0:
         raise ConfigError(f"{exp.source}: the base config's data has no test split; a comparison scores every run "
@@ -153,10 +158,11 @@ def _coverage(model_dir: Path, metrics: dict[str, Any]) -> dict[str, Any] | None
     return None
 
 
-def _score_test(model_dir: Path, cfg: Config, test: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _score_test(model_dir: Path, cfg: Config, test: Any, test_lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Translate and score the test split with the trained model; returns (test scores, metrics.json)."""
     metrics = json.loads((model_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    scores, hyps = evaluate(Translator.load(model_dir, device=cfg.training.device), test.src, test.tgt)
+    into = {"tgt_lang": test_lang} if direction_plan(cfg.data).tagged else {}  # the base's direction
+    scores, hyps = evaluate(Translator.load(model_dir, device=cfg.training.device), test.src, test.tgt, **into)
     write_lines(model_dir / HYPOTHESES_FILE, hyps)
     metrics["test_samples"] = scores.pop("samples")  # metrics.json keeps them beside the scores, as training does
     metrics["test"] = scores
@@ -188,7 +194,7 @@ def _execute(exp: Experiment, run: Run, cfg: Config, splits: dict[str, Any], out
         if not (model_dir / METRICS_FILE).is_file():  # metrics.json is written when training has finished
             train(cfg, model_dir, splits=splits, progress=progress, evaluate_test=False,
                   log=log if progress else (lambda *a, **k: None))
-        scores, metrics = _score_test(model_dir, cfg, splits["test"])
+        scores, metrics = _score_test(model_dir, cfg, splits["test"], exp.test_direction().tgt)
         record.update(_result_fields(model_dir, scores, metrics))
     except Exception as e:  # one failed run must not stop the grid; KeyboardInterrupt still does
         tb = traceback.format_exc().rstrip().splitlines()

@@ -43,7 +43,12 @@ Per-size configs
     ``data``, ``name``, ``training.seed`` or the budget keys.
 
 Strategies may not change ``data``, ``training.seed``, ``name`` or the budget keys (an error says so): what
-is held equal is described in :mod:`vectorseq.compare.experiment`.
+is held equal is described in :mod:`vectorseq.compare.experiment`. The one exception is the direction set of a
+multilingual model (:data:`DIRECTION_KEYS`: ``data.directions``, ``zero_shot``, ``tag_placement``,
+``sampling_temperature``): a strategy may train several directions, as long as they include the base config's
+direction, on whose test split every run is scored. The budget stays the number of updates, so a multilingual
+run spends the same total updates over all its directions (equal total budget, not equal updates per
+direction), and ``data.subset`` (the size) counts pairs per direction.
 """
 from __future__ import annotations
 
@@ -54,7 +59,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, build_dataclass, config_from_dict, merge, read_yaml
+from ..config import Config, DataConfig, build_dataclass, config_from_dict, merge, read_yaml
+from ..data.directions import Direction, direction_plan
 from ..errors import ConfigError
 from .strategies import resolve_strategy
 
@@ -226,6 +232,14 @@ class Experiment:
         return merge(raw, {"name": f"{strategy or 'base'}-n{label}-s{seed}",
                            "data": {"subset": size, "subset_mode": "random"}, "training": training})
 
+    def test_direction(self) -> Direction:
+        """The base config's one direction: every run, multilingual ones included, is scored on its test split."""
+        data = build_dataclass(DataConfig, self.base.get("data"), "data", self.source)
+        if data.directions is not None and len(data.directions) != 1:
+            raise ConfigError(f"{self.source}: the base config trains {len(data.directions)} directions; give it one "
+                              "(data.src_lang/tgt_lang), the test direction, and set data.directions in strategies")
+        return Direction.parse(data.directions[0]) if data.directions else Direction(data.src_lang, data.tgt_lang)
+
     def run_config(self, strategy: str, size: int | None, seed: int) -> Config:
         """The validated config of one run."""
         try:
@@ -289,6 +303,10 @@ def _resolve_base(spec: ExperimentFile, src: _Source) -> dict[str, Any]:
     return merge(base, spec.base or {})
 
 
+#: The ``data`` keys a strategy may set: the direction set of a multilingual model (see the module docstring).
+DIRECTION_KEYS = ("directions", "zero_shot", "tag_placement", "sampling_temperature")
+
+
 def _check_strategy(name: str, override: Any, where: str, what: str = "strategy") -> None:
     """What a strategy (or a size override, ``what``) may not change."""
     if what == "strategy" and not _NAME_RE.match(name):
@@ -299,8 +317,12 @@ def _check_strategy(name: str, override: Any, where: str, what: str = "strategy"
     for forbidden, why in (("data", "every strategy trains and tests on the same data; put data settings in the "
                                     "base config"),
                            ("name", "run names are set by the experiment")):
+        if forbidden == "data" and what == "strategy" and _only_direction_keys(override.get("data")):
+            continue  # a direction set is a strategy axis
         if forbidden in override:
-            raise ConfigError(f"{where}: {what} {name!r} sets `{forbidden}`: {why}")
+            raise ConfigError(f"{where}: {what} {name!r} sets `{forbidden}`: {why}"
+                              + (f" (a strategy may set only data.{', data.'.join(DIRECTION_KEYS)})"
+                                 if forbidden == "data" and what == "strategy" else ""))
     training = override.get("training") or {}
     if isinstance(training, dict):
         for k in (*BUDGET_KEYS, *CONVERGENCE_KEYS):
@@ -309,6 +331,19 @@ def _check_strategy(name: str, override: Any, where: str, what: str = "strategy"
                                   "run (or set per size); set it under `budget:`")
         if "seed" in training:
             raise ConfigError(f"{where}: {what} {name!r} sets training.seed: seeds are set by `seeds:`")
+
+
+def _only_direction_keys(data: Any) -> bool:
+    return isinstance(data, dict) and bool(data) and all(k in DIRECTION_KEYS for k in data)
+
+
+def _check_directions(exp: "Experiment", cfg: Config) -> None:
+    """A strategy's directions include the base's one direction: the test split every run is scored on."""
+    base, plan = exp.test_direction(), direction_plan(cfg.data)
+    if base not in plan.trained:
+        raise ConfigError(f"data.directions: it trains {', '.join(d.name for d in plan.trained)} but not "
+                          f"{base.name}, the base config's direction (data.src_lang -> data.tgt_lang), on whose "
+                          "test split every run is scored; add it to data.directions")
 
 
 def _strategies(spec: ExperimentFile, where: str) -> dict[str, dict[str, Any]]:
@@ -422,7 +457,7 @@ def _check_configs(exp: Experiment) -> None:
             base_error = str(e)
         for name in exp.strategies:
             try:
-                config_from_dict(exp.raw_config(name, size, seed))
+                _check_directions(exp, config_from_dict(exp.raw_config(name, size, seed)))
             except ConfigError as e:
                 if str(e) == base_error:  # the base is at fault, not the strategy
                     raise ConfigError(f"{exp.source}: the base config is invalid: {e} (strategy {name!r} "

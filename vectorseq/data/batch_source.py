@@ -29,9 +29,10 @@ Where the next features plug in
   epoch, sentence index)``; the epoch's batches are then cut from the *sampled* lengths. Every rank
   encodes the whole epoch the same way (nothing is exchanged), so all ranks cut the same batch list, and a
   resumed run re-derives the epoch exactly. It overrides :meth:`InMemorySource.epoch_ids` only.
-- **Multilingual temperature sampling** (mixing translation directions): a source that holds one source
-  per direction and, per epoch, draws the order of directions from probabilities ``p_i ~ n_i^(1/T)`` with a
-  generator seeded by ``(seed, epoch)``, yielding the chosen direction's updates; the loop stays unchanged.
+- **Multilingual temperature sampling** (:class:`~vectorseq.data.direction_mix.DirectionMixSource`): one
+  in-memory source per direction (each collating with its direction's language tag); per epoch every batch
+  is drawn from direction ``i`` with probability ``p_i ~ n_i^(1/T)``, seeded by ``(seed, epoch)``; the loop
+  stays unchanged.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ import numpy as np
 import torch
 
 from ..errors import VectorseqError
+from ..text.language_tags import Tagging
 from ..text.subword_sampling import TARGET_SEED_OFFSET
 from .batching import Batch, collate, make_batches
 from .streaming import StreamingDataset, lockstep
@@ -68,11 +70,14 @@ class InMemorySource(BatchSource):
     """Length-bucketed token-budget batches of an encoded training set held in memory."""
 
     def __init__(self, src_ids: Sequence[np.ndarray], tgt_ids: Sequence[np.ndarray], batch_tokens: int,
-                 seed: int):
+                 seed: int, tagging: Tagging | None = None):
         self.src_ids, self.tgt_ids = src_ids, tgt_ids
         self.batch_tokens, self.seed = batch_tokens, seed
+        self.tagging = tagging  # one direction of a multilingual model: where its language tag goes
+        # a tag before the source is one more source token in every batch
+        self._tag_len = 0 if tagging is None or tagging.src_prefix is None else 1
         # lengths with the EOS (source) / BOS (target) each side gets in a batch
-        self.src_lens = np.array([len(s) + 1 for s in src_ids])
+        self.src_lens = np.array([len(s) + 1 + self._tag_len for s in src_ids])
         self.tgt_lens = np.array([len(t) + 1 for t in tgt_ids])
         self.description = f"{len(src_ids):,}"
 
@@ -86,7 +91,7 @@ class InMemorySource(BatchSource):
         if src_ids is self.src_ids and tgt_ids is self.tgt_ids:
             src_lens, tgt_lens = self.src_lens, self.tgt_lens
         else:  # length bucketing uses this epoch's (sampled) lengths
-            src_lens, tgt_lens = _lengths(src_ids), _lengths(tgt_ids)
+            src_lens, tgt_lens = _lengths(src_ids) + self._tag_len, _lengths(tgt_ids)
         return make_batches(src_lens, tgt_lens, self.batch_tokens, seed=self.seed, epoch=epoch)
 
     def updates(self, epoch: int, start: int, rank: int, world: int, accumulate: int) -> Iterator[list[Batch]]:
@@ -97,7 +102,7 @@ class InMemorySource(BatchSource):
             raise too_little_data(world, accumulate, self.batch_tokens)
         mine = batches[rank::world]
         for u in range(start, n_updates):
-            yield [collate(src_ids, tgt_ids, index) for index in mine[u * accumulate: (u + 1) * accumulate]]
+            yield [collate(src_ids, tgt_ids, index, self.tagging) for index in mine[u * accumulate: (u + 1) * accumulate]]
 
 
 def _lengths(ids: Sequence[np.ndarray]) -> np.ndarray:
@@ -114,8 +119,9 @@ class SampledSource(InMemorySource):
     """
 
     def __init__(self, src_ids: Sequence[np.ndarray], tgt_ids: Sequence[np.ndarray], batch_tokens: int, seed: int,
-                 *, texts: tuple[Sequence[str], Sequence[str]], vecs: tuple[Any, Any], specs: tuple[Any, Any]):
-        super().__init__(src_ids, tgt_ids, batch_tokens, seed)
+                 *, texts: tuple[Sequence[str], Sequence[str]], vecs: tuple[Any, Any], specs: tuple[Any, Any],
+                 tagging: Tagging | None = None):
+        super().__init__(src_ids, tgt_ids, batch_tokens, seed, tagging)
         self.texts, self.vecs, self.specs = texts, vecs, specs
         self._cached: tuple[int, tuple[Sequence[np.ndarray], Sequence[np.ndarray]]] | None = None
         sides = [name for name, spec in zip(("source", "target"), specs) if spec is not None]
@@ -171,9 +177,10 @@ class StreamingSource(BatchSource):
             raise too_little_data(world, accumulate, self.stream_args["batch_tokens"])
 
 
-def fixed_batches(src_ids: Sequence[np.ndarray], tgt_ids: Sequence[np.ndarray], batch_tokens: int) -> Iterator[Batch]:
-    """The batches of a held-out set, length-bucketed but not shuffled (validation)."""
+def fixed_batches(src_ids: Sequence[np.ndarray], tgt_ids: Sequence[np.ndarray], batch_tokens: int,
+                  tagging: Tagging | None = None) -> Iterator[Batch]:
+    """The batches of a held-out set, length-bucketed but not shuffled (validation); ``tagging``: its direction's."""
     src_lens = np.array([len(s) + 1 for s in src_ids])
     tgt_lens = np.array([len(t) + 1 for t in tgt_ids])
     for index in make_batches(src_lens, tgt_lens, batch_tokens, shuffle=False):
-        yield collate(src_ids, tgt_ids, index)
+        yield collate(src_ids, tgt_ids, index, tagging)

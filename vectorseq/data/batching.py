@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..text.language_tags import Tagging
 from ..vectorizer import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -75,10 +76,14 @@ def source_with_eos(ids: np.ndarray | list[int]) -> list[int]:
     return [*map(int, ids), EOS_ID]
 
 
-def collate(src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], index: np.ndarray) -> Batch:
-    """Pad one batch. ``src_ids``/``tgt_ids`` hold the token ids of every sentence without specials."""
+def collate(src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], index: np.ndarray,
+            tagging: Tagging | None = None) -> Batch:
+    """Pad one batch. ``src_ids``/``tgt_ids`` hold the token ids of every sentence without specials;
+    ``tagging`` (a multilingual direction) puts the target-language tag before the source or in place of BOS."""
+    pre = 0 if tagging is None or tagging.src_prefix is None else 1  # the tag before the source
+    start = BOS_ID if tagging is None else tagging.tgt_start
     B = len(index)
-    S = max(len(src_ids[i]) for i in index) + 1
+    S = max(len(src_ids[i]) for i in index) + 1 + pre
     T = max(len(tgt_ids[i]) for i in index) + 1
     src = np.full((B, S), PAD_ID, dtype=np.int64)
     tgt_in = np.full((B, T), PAD_ID, dtype=np.int64)
@@ -86,13 +91,15 @@ def collate(src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], index: np.ndar
     ns = nt = 0
     for r, i in enumerate(index):
         s, t = src_ids[i], tgt_ids[i]
-        src[r, : len(s)] = s
-        src[r, len(s)] = EOS_ID
-        tgt_in[r, 0] = BOS_ID
+        if pre:
+            src[r, 0] = tagging.src_prefix
+        src[r, pre: pre + len(s)] = s
+        src[r, pre + len(s)] = EOS_ID
+        tgt_in[r, 0] = start
         tgt_in[r, 1: len(t) + 1] = t
         tgt_out[r, : len(t)] = t
         tgt_out[r, len(t)] = EOS_ID
-        ns += len(s) + 1
+        ns += len(s) + 1 + pre
         nt += len(t) + 1
     src_t = torch.from_numpy(src)
     return Batch(src_t, src_t != PAD_ID, torch.from_numpy(tgt_in), torch.from_numpy(tgt_out), ns, nt)

@@ -13,6 +13,7 @@ each with :func:`load_split`.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 from vectorseq.data.corpus import ParallelCorpus
@@ -32,6 +33,7 @@ def load_splits(data: Any, seed: int = 0) -> Splits:
     The training subset (``data.subset``) is taken here so every strategy of a comparison sees exactly the
     same pairs for the same seed.
     """
+    data = _the_direction(data)
     loader = DATASETS.get(data.dataset)
     if loader is None:
         close = did_you_mean(data.dataset, DATASETS)
@@ -41,6 +43,19 @@ def load_splits(data: Any, seed: int = 0) -> Splits:
     if data.subset:
         splits["train"] = splits["train"].subset(data.subset, mode=data.subset_mode, seed=seed)
     return splits
+
+
+def _the_direction(data: Any) -> Any:
+    """``data`` with a one-entry ``data.directions`` (a bilingual model) as its src_lang / tgt_lang; several
+    directions are read by :func:`vectorseq.data.multilingual.load_direction_splits`."""
+    directions = getattr(data, "directions", None)
+    if not directions:
+        return data
+    if len(directions) + len(getattr(data, "zero_shot", [])) > 1:
+        raise ConfigError(f"data.directions {directions}: several directions are loaded per direction "
+                          "(vectorseq.data.multilingual.load_direction_splits), not as one pair of splits")
+    src, tgt = directions[0].split("-")
+    return dataclasses.replace(data, src_lang=src, tgt_lang=tgt, directions=None)
 
 
 def load_split(files: Any, data: Any, name: str, required: bool = True) -> ParallelCorpus | None:

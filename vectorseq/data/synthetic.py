@@ -69,7 +69,8 @@ from num2words import CONVERTER_CLASSES, num2words
 from vectorseq.data.corpus import ParallelCorpus
 from vectorseq.errors import ConfigError, VectorseqError
 
-__all__ = ["KINDS", "generate_corpus", "builtin_splits", "describe", "render_pair", "supported_languages"]
+__all__ = ["KINDS", "generate_corpus", "builtin_splits", "multilingual_splits", "describe", "render_pair",
+           "supported_languages"]
 
 #: Every kind of pair the generator can produce, in a fixed order.
 KINDS = ("number", "ordinal", "year", "date", "time", "datetime", "decimal")
@@ -323,17 +324,24 @@ def _generate_pairs(n: int, seed: int, tgt_lang: str, kinds: Sequence[str] | Non
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ConfigError(f"the number of pairs must be a non-negative integer, got {n!r}")
     _check_language(tgt_lang)
-    chosen = _resolve_kinds(kinds, tgt_lang)
+    src, (tgt,) = _generate_rows(n, seed, (tgt_lang,), _resolve_kinds(kinds, tgt_lang))
+    return src, tgt
+
+
+def _generate_rows(n: int, seed: int, langs: Sequence[str], chosen: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    """``n`` distinct English sentences and their renderings in each of ``langs`` (one stream of values)."""
     weights = [KIND_WEIGHTS[k] for k in chosen]
     rng = random.Random(seed)
     seen: set[str] = set()
     src: list[str] = []
-    tgt: list[str] = []
+    tgts: list[list[str]] = [[] for _ in langs]
     misses = 0  # consecutive draws that repeated an existing source sentence
     while len(src) < n:
         kind = rng.choices(chosen, weights)[0]
         sample, render = _KIND_FUNCS[kind]
-        s, t = render(sample(rng), tgt_lang)
+        value = sample(rng)
+        rendered = [render(value, lang) for lang in langs]
+        s = rendered[0][0]  # the English side (the same for every language: see multilingual_splits)
         if s in seen:
             misses += 1
             if misses > 10_000:
@@ -345,8 +353,28 @@ def _generate_pairs(n: int, seed: int, tgt_lang: str, kinds: Sequence[str] | Non
         misses = 0
         seen.add(s)
         src.append(s)
-        tgt.append(t)
-    return src, tgt
+        for out, (_, t) in zip(tgts, rendered):
+            out.append(t)
+    return src, tgts
+
+
+def multilingual_splits(langs: Sequence[str], n_train: int, n_val: int, n_test: int,
+                        seed: int = 0) -> dict[str, dict[str, list[str]]]:
+    """Multi-parallel splits: ``{split: {lang: sentences}}`` for English and every language of ``langs``,
+    line ``i`` of every language rendering the same value, so any pair of them is a parallel corpus (the
+    directions between two target languages included). Only the kinds every language renders, with the same
+    English words around them, are mixed; the splits are cut from one stream as in :func:`builtin_splits`."""
+    targets = [lang for lang in dict.fromkeys(langs) if lang != _SOURCE_LANG]
+    for lang in targets:
+        _check_language(lang)
+    if not targets:
+        raise ConfigError("the built-in multilingual corpus needs a language besides English")
+    chosen = tuple(k for k in KINDS if all(_kind_works(k, lang) for lang in targets)
+                   and len({_TEMPLATES.get(lang, {}).get(k, _BARE)[0] for lang in targets}) == 1)
+    src, tgts = _generate_rows(n_test + n_val + n_train, seed, targets, chosen)
+    columns = {_SOURCE_LANG: src, **dict(zip(targets, tgts))}
+    bounds = {"test": (0, n_test), "val": (n_test, n_test + n_val), "train": (n_test + n_val, len(src))}
+    return {split: {lang: col[a:b] for lang, col in columns.items()} for split, (a, b) in bounds.items()}
 
 
 def generate_corpus(

@@ -50,6 +50,7 @@ from typing import Any
 import torch
 
 from ..config import load_config
+from ..data.directions import direction_plan
 from ..embeddings.factory import EmbeddingInput, OneHotInput, PadTruncate
 from ..models.transformer import TransformerSeq2Seq, sinusoidal_positions
 from ..errors import VectorseqError
@@ -83,6 +84,9 @@ def _np(t: torch.Tensor):
 def check_exportable(cfg: Any) -> None:
     """Refuse configs that CTranslate2 cannot run, before any weights are read."""
     m, e = cfg.model, cfg.embeddings
+    if direction_plan(cfg.data).tagged:  # the exported translator would drop the language tag, silently
+        raise VectorseqError("export to ctranslate2: a model of several directions (data.directions) is not "
+                             "exportable yet (its target-language tag is not passed on); use `vectorseq translate`")
     if m.type != "transformer":
         raise VectorseqError(
             f"export to ctranslate2: model.type is {m.type!r}; CTranslate2 runs Transformer models only "

@@ -47,6 +47,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "sentencepiece_model_type": "bpe",
         "character_coverage": 1.0,
         "seed": 0,
+        "reserved_tokens": None,
     }
 )
 

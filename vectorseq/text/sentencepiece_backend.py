@@ -118,9 +118,10 @@ def _doc_freq(model: SentencePieceModel, path: str) -> np.ndarray:
 
 def train(
     lines: Iterator[str], *, vocab_size: int, model_type: str, character_coverage: float, seed: int,
-    with_doc_freq: bool, standardize_name: str,
+    with_doc_freq: bool, standardize_name: str, control_symbols: tuple[str, ...] = (),
 ) -> TrainedModel:
-    """Train a model on ``lines`` (read once); ``standardize_name`` is only for the empty-corpus error."""
+    """Train a model on ``lines`` (read once); ``standardize_name`` is only for the empty-corpus error.
+    ``control_symbols`` (reserved tokens) get the ids right after the specials and are never produced from text."""
     with tempfile.TemporaryDirectory(prefix="vectorseq-spm-") as tmp:
         corpus = os.path.join(tmp, "corpus.txt")
         n_docs, n_lines = _write_corpus(lines, corpus)
@@ -138,6 +139,7 @@ def train(
                 pad_piece=PAD_TOKEN, unk_piece=UNK_TOKEN, bos_piece=BOS_TOKEN, eos_piece=EOS_TOKEN,
                 unk_surface=UNK_TOKEN, normalization_rule_name="identity", num_threads=1,
                 hard_vocab_limit=False, minloglevel=2,
+                **({"control_symbols": list(control_symbols)} if control_symbols else {}),
             )
         except RuntimeError as exc:
             raise VectorseqError(_explain_error(str(exc), n_lines, vocab_size, character_coverage)) from None

@@ -91,10 +91,13 @@ class Vocabulary:
         idf_given: whether the idf was given by the user (Keras ``idf_weights``) rather than learned.
     """
 
-    def __init__(self, tokens: list[str], idf: np.ndarray | None = None, idf_given: bool = False) -> None:
+    def __init__(self, tokens: list[str], idf: np.ndarray | None = None, idf_given: bool = False,
+                 n_reserved: int = 0) -> None:
         self.tokens = tokens
-        # Text lookups only: the specials other than <unk> are absent, so a literal "</s>" maps to UNK_ID.
-        self._index = {tok: i for i, tok in enumerate(tokens) if i >= NUM_SPECIAL_TOKENS}
+        # Text lookups only: the specials other than <unk> are absent, so a literal "</s>" maps to UNK_ID; so
+        # are the last ``n_reserved`` entries (reserved tokens such as language tags, see reserved_tokens.py).
+        end = len(tokens) - n_reserved
+        self._index = {tok: i for i, tok in enumerate(tokens) if NUM_SPECIAL_TOKENS <= i < end}
         self.idf = idf
         self.idf_given = idf_given
 

@@ -20,9 +20,10 @@ from .loop import Trainer, stop_class
 from .optim import build_optimizer
 from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, encode_pairs, fit_input_layers, load_data,
                       prepare_vectorizers, prepare_vectors, record_vector_widths)
+from .multilingual import encode_training, is_multilingual, load_directions, mix_source, score_tests
 from .run import Run, start_run
 from .state import TrainState
-from .validation import Validator, is_better
+from .validation import ValidSet, Validator, is_better
 
 
 @dataclass
@@ -46,23 +47,23 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
     with start_run(cfg, output_dir, log) as run:  # holds the model folder's lock until training has finished
         # -------------------------------------------------------------- prepare
-        data = load_data(run, splits)
+        multilingual = is_multilingual(run)  # several directions: their stages from training/multilingual.py
+        data = load_directions(run) if multilingual else load_data(run, splits)
         src_vec, tgt_vec = prepare_vectorizers(run, data.train)
-        # none when streaming and resuming; pairs over data.max_ids ids dropped
-        train_ids = drop_long_ids(run, data.train, encode_pairs(src_vec, tgt_vec, data.train))
-        valid_ids = encode_pairs(src_vec, tgt_vec, data.splits["valid"])
+        train_ids, valid_sets = (encode_training if multilingual else encode_bilingual)(run, data, (src_vec, tgt_vec))
         built = prepare_vectors(run, src_vec, tgt_vec)
         record_vector_widths(run, built)
         model = build_seeded_model(run, src_vec, tgt_vec)
         coverage = fit_input_layers(run, model, (src_vec, tgt_vec), train_ids, built)
-        source = build_batch_source(run, data, (src_vec, tgt_vec), train_ids)
+        source = (mix_source(run, data, (src_vec, tgt_vec)) if multilingual
+                  else build_batch_source(run, data, (src_vec, tgt_vec), train_ids))
         del train_ids, built  # a streamed run's sample has served its purpose (the in-memory source keeps its ids)
         model.to(run.device)
         optimizer = build_optimizer(model, cfg)
         last = run.out / LAST_CHECKPOINT
         state = TrainState.load(last, model, optimizer, run.device) if run.resuming else TrainState()
         history = read_jsonl(run.out / LOG_FILE) if run.resuming else []
-        validator = Validator(run, valid_ids, data.splits["valid"].tgt, tgt_vec, history)
+        validator = Validator(run, valid_sets, tgt_vec, history)
         trainer = Trainer(run, model, optimizer, source, state, validator, progress)
         run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "
                 f"trainable); {source.description} training pairs; device {run.device}; world size {run.dist.world}")
@@ -76,7 +77,9 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         if run.dist.main:
             plot_curve(history, run.out / CURVE_FILE, cfg.name)
             test = data.splits.get("test")
-            if evaluate_test and test is not None and len(test):
+            if evaluate_test and multilingual:
+                metrics.update(score_tests(best_translator(run, model, (src_vec, tgt_vec)), data))
+            elif evaluate_test and test is not None and len(test):
                 metrics.update(score_test(run, model, (src_vec, tgt_vec), test))
             (run.out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
         run.dist.barrier()
@@ -90,6 +93,14 @@ def average_checkpoints(run: Run, model: torch.nn.Module, validator: Validator, 
         return None
     return average_at_end(model, run.out, keep, validator.validate_only, state.best,
                           lambda rec, best: is_better(rec, best, run.cfg.training.early_stopping_metric))
+
+
+def encode_bilingual(run: Run, data: Any, vecs: tuple[Any, Any]) -> tuple[Any, list[ValidSet]]:
+    """The training ids (none when streaming and resuming; pairs over data.max_ids ids dropped) and the one
+    validation set of a bilingual model."""
+    train_ids = drop_long_ids(run, data.train, encode_pairs(*vecs, data.train))
+    valid = data.splits["valid"]
+    return train_ids, [ValidSet(*encode_pairs(*vecs, valid), list(valid.tgt))]
 
 
 def summarize(run: Run, model: torch.nn.Module, state: TrainState, history: list[dict[str, Any]],
@@ -108,9 +119,14 @@ def summarize(run: Run, model: torch.nn.Module, state: TrainState, history: list
     return metrics
 
 
+def best_translator(run: Run, model: torch.nn.Module, vecs: tuple[Any, Any]) -> Translator:
+    """The model with the best validation step's weights, as a translator."""
+    load_weights(model, run.out / WEIGHTS_FILE, run.device)
+    return Translator(model, vecs[0], vecs[1], run.cfg, run.device)
+
+
 def score_test(run: Run, model: torch.nn.Module, vecs: tuple[Any, Any], test: Any) -> dict[str, Any]:
     """The best weights' scores on the test split with the configured search, and a few samples."""
-    load_weights(model, run.out / WEIGHTS_FILE, run.device)
-    scores, _ = evaluate(Translator(model, vecs[0], vecs[1], run.cfg, run.device), test.src, test.tgt)
+    scores, _ = evaluate(best_translator(run, model, vecs), test.src, test.tgt)
     samples = scores.pop("samples")
     return {"test": scores, "test_samples": samples}

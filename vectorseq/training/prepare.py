@@ -20,12 +20,15 @@ import torch
 
 from ..config import Config, load_config
 from ..data.batch_source import BatchSource, InMemorySource, SampledSource, StreamingSource
+from ..data.directions import direction_plan
+from ..data.language_balance import AdaptText
 from ..data.splits import load_split, load_splits
 from ..data.streaming import sample_pairs
 from ..embeddings.factory import prepare_pretrained
 from ..errors import VectorseqError
 from ..models import build_model
 from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, LAST_CHECKPOINT, load_vectorizers, save_vectorizers
+from ..text.language_tags import language_tags
 from ..vectorizer import TextVectorizer
 from .run import Run
 
@@ -36,7 +39,8 @@ Ids = tuple[list[np.ndarray], list[np.ndarray]]  # source and target ids of a co
 @dataclass
 class TrainingData:
     splits: dict[str, Any]  # train (None when streamed), valid, test (or None)
-    train: Any  # the training corpus, the stream's sample, or None (streaming and resuming)
+    train: Any  # the training corpus, the stream's sample, None (streaming and resuming), or an AdaptText
+    directions: list[Any] | None = None  # several directions: their DirectionData (vectorseq.training.multilingual)
 
 
 def load_data(run: Run, splits: dict[str, Any] | None) -> TrainingData:
@@ -88,11 +92,33 @@ def _stream_filters(cfg: Config) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ vectorizers
-def make_vectorizer(side: Any, seed: int) -> TextVectorizer:
-    """An unadapted vectorizer for one side's ``vectorizer`` config."""
+def make_vectorizer(side: Any, seed: int, reserved_tokens: list[str] | None = None) -> TextVectorizer:
+    """An unadapted vectorizer for one side's ``vectorizer`` config (``reserved_tokens``: language tags)."""
     return TextVectorizer(standardize=side.standardize, split=side.split, max_tokens=side.max_tokens,
                           min_freq=side.min_freq, sentencepiece_model_type=side.sentencepiece_model_type,
-                          seed=seed)
+                          seed=seed, reserved_tokens=reserved_tokens)
+
+
+def side_tags(cfg: Config) -> tuple[list[str] | None, list[str] | None]:
+    """The language tags each vectorizer reserves: the source's (tag before the source) or the target's (tag
+    as the decoder's first token); none for a bilingual model, so its vectorizers are exactly as before."""
+    plan = direction_plan(cfg.data)
+    if not plan.tagged:
+        return None, None
+    tags = language_tags(plan.target_languages)
+    on_source = plan.placement == "source" or cfg.vectorizer.shared
+    return (tags if on_source else None), (tags if plan.placement == "decoder" else None)
+
+
+def adapt_vectorizers(cfg: Config, train: Any) -> tuple[TextVectorizer, TextVectorizer]:
+    """Adapt the vectorizers on the training text (a multilingual model's: balanced over its languages)."""
+    seed, (src_tags, tgt_tags) = cfg.training.seed, side_tags(cfg)
+    if cfg.vectorizer.shared:
+        both = train.texts() if isinstance(train, AdaptText) else itertools.chain(train.src, train.tgt)
+        vec = make_vectorizer(cfg.vectorizer.src, seed, src_tags).adapt(both)
+        return vec, vec
+    return (make_vectorizer(cfg.vectorizer.src, seed, src_tags).adapt(train.src),
+            make_vectorizer(cfg.vectorizer.tgt, seed, tgt_tags).adapt(train.tgt))
 
 
 def encode_corpus(vec: TextVectorizer, texts: list[str]) -> list[np.ndarray]:
@@ -144,12 +170,7 @@ def prepare_vectorizers(run: Run, train: Any) -> tuple[TextVectorizer, TextVecto
         return src_vec, tgt_vec
     if dist.main:
         t0 = time.time()
-        seed = cfg.training.seed
-        if shared:
-            src_vec = tgt_vec = make_vectorizer(cfg.vectorizer.src, seed).adapt(itertools.chain(train.src, train.tgt))
-        else:
-            src_vec = make_vectorizer(cfg.vectorizer.src, seed).adapt(train.src)
-            tgt_vec = make_vectorizer(cfg.vectorizer.tgt, seed).adapt(train.tgt)
+        src_vec, tgt_vec = adapt_vectorizers(cfg, train)
         save_vectorizers(out, src_vec, tgt_vec, shared)
         cfg.save(out / CONFIG_FILE)
         run.say(f"vectorizers adapted in {time.time() - t0:.1f}s: source {src_vec.vocabulary_size()} tokens, "

@@ -6,11 +6,16 @@ perplexity (teacher forcing) and greedy BLEU/chrF on raw references, appends one
 plateau schedule's learning rate after ``plateau_patience`` validations without improvement, stops after
 ``patience`` of them (not before ``min_steps`` updates), and writes ``checkpoints/last`` for resume. Only rank
 0 validates and writes; the decisions are broadcast so every rank continues or stops together.
+
+A multilingual model has one :class:`ValidSet` per direction: the loss is over the trained directions'
+tokens together, BLEU/chrF the mean over the trained directions, and every direction's scores (zero-shot
+ones marked) are logged under ``valid_by_direction``. A bilingual model has one set and no breakdown.
 """
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,6 +29,7 @@ from ..errors import VectorseqError
 from ..evaluation import score
 from ..jsonl import append_jsonl
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
+from ..text.language_tags import Tagging
 from ..vectorizer import TextVectorizer
 from .averaging import keep_snapshot
 from .run import Run
@@ -31,28 +37,64 @@ from .state import TrainState
 from .step import Meter, batch_loss
 
 
+@dataclass
+class ValidSet:
+    """The validation pairs of one direction: ids without specials, raw references, its tag (None: bilingual)."""
+
+    src_ids: list[np.ndarray]
+    tgt_ids: list[np.ndarray]
+    refs: list[str]
+    name: str | None = None
+    tagging: Tagging | None = None
+    zero_shot: bool = False
+
+
 @torch.no_grad()
-def validate(model: torch.nn.Module, src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], refs: list[str],
-             tgt_vec: TextVectorizer, cfg: Config, device: torch.device) -> dict[str, Any]:
-    """Validation loss/perplexity (teacher forcing) and greedy BLEU/chrF on raw references."""
+def validate(model: torch.nn.Module, sets: Sequence[ValidSet], tgt_vec: TextVectorizer, cfg: Config,
+             device: torch.device) -> dict[str, Any]:
+    """Validation loss/perplexity (teacher forcing, trained directions) and greedy BLEU/chrF on raw references
+    (the mean over the trained directions)."""
     model.eval()
     nll, ntok = 0.0, 0
-    for b in fixed_batches(src_ids, tgt_ids, cfg.training.batch_tokens):
-        b = b.to(device)
-        _, n = batch_loss(model, b, 0.0)
-        nll += float(n)
-        ntok += b.n_tgt_tokens
-    limit = cfg.training.valid_max_sentences or len(src_ids)
-    hyps = translate_ids(model, [source_with_eos(s) for s in src_ids[:limit]], beam_size=1,
-                         max_length_ratio=cfg.decoding.max_length_ratio,
-                         max_length_extra=cfg.decoding.max_length_extra, batch_size=128, device=device)
-    texts = [tgt_vec.decode(h[0].tokens) for h in hyps]
-    s = score(texts, refs[:limit])
+    for vs in (v for v in sets if not v.zero_shot):
+        for b in _batches(vs, cfg.training.batch_tokens):
+            b = b.to(device)
+            _, n = batch_loss(model, b, 0.0)
+            nll += float(n)
+            ntok += b.n_tgt_tokens
+    scored = {vs.name: _greedy_scores(model, vs, tgt_vec, cfg, device) for vs in sets}
+    trained = [scored[vs.name] for vs in sets if not vs.zero_shot]
     model.train()
     loss = nll / max(ntok, 1)
-    return {"valid_loss": round(loss, 4), "valid_ppl": round(math.exp(min(loss, 50)), 2),
-            "valid_bleu": s["bleu"], "valid_bleu_lc": s["bleu_lc"], "valid_chrf": s["chrf"],
-            "samples": list(zip(refs[:3], texts[:3]))}
+    mean = {k: round(float(np.mean([s[k] for s in trained])), 2) for k in ("bleu", "bleu_lc", "chrf")}
+    out = {"valid_loss": round(loss, 4), "valid_ppl": round(math.exp(min(loss, 50)), 2),
+           "valid_bleu": mean["bleu"], "valid_bleu_lc": mean["bleu_lc"], "valid_chrf": mean["chrf"],
+           "samples": trained[0]["samples"]}
+    if len(sets) > 1 or sets[0].name is not None:
+        out["valid_by_direction"] = {vs.name: {"bleu": scored[vs.name]["bleu"], "chrf": scored[vs.name]["chrf"],
+                                               **({"zero_shot": True} if vs.zero_shot else {})} for vs in sets}
+    return out
+
+
+def _batches(vs: ValidSet, budget: int) -> Any:
+    """The set's fixed batches (a bilingual set is called as it always was)."""
+    if vs.tagging is None:
+        return fixed_batches(vs.src_ids, vs.tgt_ids, budget)
+    return fixed_batches(vs.src_ids, vs.tgt_ids, budget, vs.tagging)
+
+
+def _greedy_scores(model: torch.nn.Module, vs: ValidSet, tgt_vec: TextVectorizer, cfg: Config,
+                   device: torch.device) -> dict[str, Any]:
+    """Greedy BLEU/chrF of one set (at most ``valid_max_sentences``) and its first samples."""
+    limit = cfg.training.valid_max_sentences or len(vs.src_ids)
+    tag = vs.tagging or Tagging()
+    starts = None if vs.tagging is None else [tag.tgt_start] * min(limit, len(vs.src_ids))
+    hyps = translate_ids(model, [source_with_eos(tag.source(s)) for s in vs.src_ids[:limit]], beam_size=1,
+                         max_length_ratio=cfg.decoding.max_length_ratio,
+                         max_length_extra=cfg.decoding.max_length_extra, batch_size=128, device=device,
+                         start_ids=starts)
+    texts = [tgt_vec.decode(h[0].tokens) for h in hyps]
+    return {**score(texts, vs.refs[:limit]), "samples": list(zip(vs.refs[:3], texts[:3]))}
 
 
 def is_better(record: dict, best: dict | None, metric: str) -> bool:
@@ -76,11 +118,9 @@ def patience_met(tc: Any, state: TrainState) -> bool:
 class Validator:
     """The validation set and the model folder; called by the loop at each validation."""
 
-    def __init__(self, run: Run, valid_ids: tuple[list, list], refs: Sequence[str], tgt_vec: TextVectorizer,
-                 history: list[dict[str, Any]]):
+    def __init__(self, run: Run, sets: Sequence[ValidSet], tgt_vec: TextVectorizer, history: list[dict[str, Any]]):
         self.cfg, self.out, self.dist, self.device, self.say = run.cfg, run.out, run.dist, run.device, run.say
-        self.src_ids, self.tgt_ids = valid_ids
-        self.refs, self.tgt_vec = list(refs), tgt_vec
+        self.sets, self.tgt_vec = list(sets), tgt_vec
         self.history = history  # the training log's records (read back when resuming)
 
     def __call__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState, meter: Meter,
@@ -112,7 +152,7 @@ class Validator:
 
     def validate_only(self, model: torch.nn.Module) -> dict[str, Any]:
         """The validation scores of ``model`` as it is (no record, no saving): e.g. of averaged weights."""
-        return validate(model, self.src_ids, self.tgt_ids, self.refs, self.tgt_vec, self.cfg, self.device)
+        return validate(model, self.sets, self.tgt_vec, self.cfg, self.device)
 
     def _diverged(self, state: TrainState, loss_sum: float) -> VectorseqError:
         """Training diverged: nothing of this window is saved, so checkpoints/last and model.safetensors stay the
@@ -125,7 +165,7 @@ class Validator:
     def _record(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState,
                 train_loss: float, elapsed: float, tokens_per_s: float) -> tuple[dict[str, Any], str]:
         """The training log's record of this validation, and one example translation."""
-        v = validate(model, self.src_ids, self.tgt_ids, self.refs, self.tgt_vec, self.cfg, self.device)
+        v = validate(model, self.sets, self.tgt_vec, self.cfg, self.device)
         samples = v.pop("samples")
         record = {"step": state.step, "epoch": state.epoch, "train_loss": round(train_loss, 4), **v,
                   "lr": optimizer.param_groups[-1]["lr"], "elapsed_s": round(elapsed, 1),
