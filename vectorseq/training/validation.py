@@ -102,8 +102,9 @@ class Validator:
         for k, v in decided.items():
             setattr(state, k, v)
         if self.dist.main:
-            state.save(self.out / LAST_CHECKPOINT, model, optimizer)
             record["validation_s"] = round(time.time() - window, 1)
+            # the checkpoint carries the record: a kill before the append below loses nothing (recover_log)
+            state.save(self.out / LAST_CHECKPOINT, model, optimizer, log_record=record)
             append_jsonl(self.out / LOG_FILE, [record])
         return stop_reason
 
