@@ -5,14 +5,21 @@
 - ``bleu_lc``: lowercased, 13a-tokenized BLEU, the closest sacreBLEU variant to the lowercased tokenized
   multi-bleu numbers of the Multi30k literature.
 The same function scores validation during training, ``vectorseq evaluate`` and comparison reports;
-:func:`evaluate` translates a test split and scores it, once, for training, ``vectorseq compare`` and the CLI.
+:func:`evaluate` translates a test split and scores it, once, for training, ``vectorseq compare`` and the CLI;
+:func:`folder_split` reads the split a model folder's config names, confined to that folder.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Sequence
 
 from sacrebleu.metrics import BLEU, CHRF
+
+from .data.corpus import ParallelCorpus
+from .data.splits import load_split, load_splits
+from .errors import VectorseqError
 
 
 def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
@@ -46,3 +53,27 @@ def evaluate(translator: Any, src: Sequence[str], refs: Sequence[str], *, beam: 
               "seconds": round(dt, 2), "sentences_per_s": round(len(src) / dt, 1),
               "samples": [{"src": s, "ref": r, "hyp": h} for s, r, h in list(zip(src, refs, hyps))[:samples]]}
     return result, hyps
+
+
+def folder_split(model_dir: str | Path, cfg: Any, name: str = "test") -> ParallelCorpus | None:
+    """The ``name`` split (``test`` or ``valid``) that a model folder's config names, for ``vectorseq evaluate``.
+
+    A model folder may come from someone else, so its ``config.yaml`` must not send evaluate to files anywhere on
+    disk: with ``data.dataset: files`` a relative path is resolved against the model folder and every path
+    (symlinks followed) must lie inside it; files elsewhere are passed explicitly (``--src``/``--ref``). The
+    built-in corpus is generated, and Multi30k reads only its own file names.
+    """
+    if cfg.data.dataset != "files":
+        return load_splits(cfg.data, seed=cfg.training.seed)[name]
+    files, folder = getattr(cfg.data, name), Path(model_dir).resolve()
+    inside = {}
+    for key in ("src", "tgt", "tsv"):
+        value = getattr(files, key)
+        if value:
+            path = (folder / value).resolve()  # an absolute value stays itself
+            if not path.is_relative_to(folder):
+                raise VectorseqError(f"{Path(model_dir) / 'config.yaml'}: data.{name}.{key} ({value}) lies outside "
+                                     "the model folder, and evaluate reads a split's files only inside it; pass "
+                                     "the files explicitly: --src FILE --ref FILE")
+            inside[key] = str(path)
+    return load_split(replace(files, **inside), cfg.data, name, required=False)
