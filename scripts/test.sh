@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest -q "$@"
+# random test order (pytest-randomly, a test extra): a test that depends on another's leftovers fails here;
+# the seed is printed first, and `-p randomly --randomly-seed=N` repeats an order
+exec .venv/bin/python -m pytest -q -p randomly "$@"

@@ -7,6 +7,7 @@ another test sees, whatever the order they run in.
 """
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 from typing import Any
@@ -81,4 +82,5 @@ def grid(tmp_path_factory, tmp_path) -> dict[str, Any]:
     trained = _trained_grid(tmp_path_factory)
     out = tmp_path / "tiny"
     shutil.copytree(trained["out"], out)  # records name model folders relative to the output folder
-    return {"out": out, "returned": out / trained["returned"].relative_to(trained["out"]), "spy": trained["spy"]}
+    return {"out": out, "returned": out / trained["returned"].relative_to(trained["out"]),
+            "spy": copy.deepcopy(trained["spy"])}  # a copy too: a test may call or edit it

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
+import sacrebleu
+import yaml
 from _tiny_training import quiet, tiny_config
 
 from vectorseq.cli import main
+from vectorseq.data.splits import load_splits
 from vectorseq.training import train
 from vectorseq.translator import Translator
 
@@ -40,7 +44,13 @@ def test_cli_bad_key_and_value_and_debug(tmp_path):
     assert r.returncode == 2 and "training.max_steps: 'five' is not valid" in r.stderr
     cfg.write_text("training: [unclosed\n")
     r = _cli("train", str(cfg))
-    assert r.returncode == 2 and "not valid YAML" in r.stderr and ":" in r.stderr
+    # the file, the line where the parser gave up, and what it expected
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"error: {cfg}:2: not valid YAML (expected ',' or ']', but got '<stream end>')"
+    cfg.write_text("training:\n  max_steps: 5\n   lr: 0.1\n")  # line 3 indented one space too far
+    r = _cli("train", str(cfg))
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"error: {cfg}:3: not valid YAML (mapping values are not allowed here)"
     r = _cli("--debug", "train", "nope.yaml")
     assert r.returncode != 0 and "Traceback" in r.stderr
 
@@ -64,10 +74,20 @@ def test_cli_translate_and_evaluate_roundtrip(tmp_path, capsys):
     assert main(["translate", str(tmp_path / "m"), "-i", str(inp), "-o", str(out), "--beam", "2"]) == 0
     lines = out.read_text().splitlines()
     assert lines == Translator.load(tmp_path / "m").translate(inp.read_text().splitlines(), beam=2)
-    assert main(["evaluate", str(tmp_path / "m"), "--beam", "1"]) == 0
+    capsys.readouterr()
+    hyps_file = tmp_path / "hyps.txt"
+    assert main(["evaluate", str(tmp_path / "m"), "--beam", "1", "-o", str(hyps_file)]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert {"bleu", "chrf", "bleu_lc", "bleu_signature", "sentences_per_s"} <= set(result)
-    assert result["sentences"] == 30
+    test = load_splits(tiny_config().data)["test"]
+    hyps = hyps_file.read_text(encoding="utf-8").splitlines()
+    # the written hypotheses are the model's greedy translations of the test split, in order
+    assert hyps == Translator.load(tmp_path / "m").translate(test.src, beam=1) and len(hyps) == 30
+    # and the printed scores are sacreBLEU's on exactly those lines
+    assert result["bleu"] == round(sacrebleu.corpus_bleu(hyps, [test.tgt]).score, 2)
+    assert result["bleu_lc"] == round(sacrebleu.corpus_bleu(hyps, [test.tgt], lowercase=True).score, 2)
+    assert result["chrf"] == round(sacrebleu.corpus_chrf(hyps, [test.tgt]).score, 2)
+    assert result["beam_size"] == 1 and result["sentences"] == 30
+    assert result["bleu_signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +135,50 @@ def test_output_that_is_a_directory_is_refused(tiny_model, tmp_path, capsys):
     assert main(["evaluate", str(tiny_model), "-o", str(tmp_path)]) == 2
     assert f"--output {tmp_path} is a directory" in capsys.readouterr().err
 
+
+
+def _folder_with_test_files(tiny_model, tmp_path, src: str, tgt: str):
+    """A copy of the tiny model folder whose config names test files ``src`` and ``tgt`` (as written)."""
+    m = tmp_path / "shared"
+    shutil.copytree(tiny_model, m)
+    cfg = yaml.safe_load((m / "config.yaml").read_text())
+    cfg["data"].update(dataset="files", train={"src": "train.en", "tgt": "train.de"}, test={"src": src, "tgt": tgt})
+    (m / "config.yaml").write_text(yaml.safe_dump(cfg))
+    return m
+
+
+def test_evaluate_reads_a_split_only_inside_the_model_folder(tiny_model, tmp_path, capsys):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for name, text in (("t.en", "two thousand\nthe second\n"), ("t.de", "zweitausend\nder zweite\n")):
+        (outside / name).write_text(text, encoding="utf-8")
+    m = _folder_with_test_files(tiny_model, tmp_path, str(outside / "t.en"), str(outside / "t.de"))
+    assert main(["evaluate", str(m), "--beam", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {m / 'config.yaml'}: data.test.src ({outside / 't.en'}) lies outside the model folder, "
+                   "and evaluate reads a split's files only inside it; pass the files explicitly: --src FILE "
+                   "--ref FILE")
+    # explicitly given, the same files are read
+    assert main(["evaluate", str(m), "--beam", "1", "--src", str(outside / "t.en"), "--ref",
+                 str(outside / "t.de")]) == 0
+    explicit = json.loads(capsys.readouterr().out)
+    # a relative path is taken from the model folder
+    for name in ("t.en", "t.de"):
+        shutil.copy(outside / name, m / name)
+    cfg = yaml.safe_load((m / "config.yaml").read_text())
+    cfg["data"]["test"] = {"src": "t.en", "tgt": "t.de"}
+    (m / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert main(["evaluate", str(m), "--beam", "1"]) == 0
+    inside = json.loads(capsys.readouterr().out)
+    assert inside["sentences"] == 2 and inside["bleu"] == explicit["bleu"] and inside["chrf"] == explicit["chrf"]
+
+
+@pytest.mark.parametrize("escape", ["../elsewhere/t.en", "link.en"])
+def test_evaluate_refuses_a_relative_path_or_symlink_leaving_the_folder(tiny_model, tmp_path, capsys, escape):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/t.en").write_text("secret\n", encoding="utf-8")
+    m = _folder_with_test_files(tiny_model, tmp_path, escape, "t.de")
+    (m / "link.en").symlink_to(tmp_path / "elsewhere/t.en")
+    (m / "t.de").write_text("geheim\n", encoding="utf-8")
+    assert main(["evaluate", str(m)]) == 2
+    assert f"data.test.src ({escape}) lies outside the model folder" in capsys.readouterr().err

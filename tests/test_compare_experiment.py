@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import sacrebleu
 import yaml
 from _compare_grid import TrainSpy, experiment, grid, ok_records, quiet  # noqa: F401  (grid is a fixture)
 
 from vectorseq.compare import experiment as experiment_mod
 from vectorseq.compare import read_results, run_experiment
+from vectorseq.config import config_from_dict
+from vectorseq.data.splits import load_splits
 from vectorseq.errors import ConfigError, VectorseqError
 
 
@@ -22,6 +25,7 @@ def test_grid_runs_end_to_end(grid):
         (s, n) for s in ("word", "char", "broken") for n in ("60", "all")}
     ok = ok_records(out)
     assert len(ok) == 4
+    refs = load_splits(config_from_dict({**experiment()["base"], "training": {"max_steps": 1}}).data)["test"].tgt
     for r in ok:
         assert r["train_pairs"] == (60 if r["size"] == 60 else 200)
         for key in ("test_bleu", "test_chrf", "test_bleu_lc", "valid_loss", "train_minutes", "tokens_per_s",
@@ -33,6 +37,10 @@ def test_grid_runs_end_to_end(grid):
         assert len(hyps) == 24 + 1  # one line per test sentence, newline-terminated
         metrics = json.loads((model_dir / "metrics.json").read_text())
         assert metrics["test"]["bleu"] == r["test_bleu"]
+        # the recorded scores are sacreBLEU's on the written hypotheses against the test references
+        assert r["test_bleu"] == round(sacrebleu.corpus_bleu(hyps[:-1], [refs]).score, 2)
+        assert r["test_chrf"] == metrics["test"]["chrf"] == round(sacrebleu.corpus_chrf(hyps[:-1], [refs]).score, 2)
+        assert r["test_bleu_lc"] == round(sacrebleu.corpus_bleu(hyps[:-1], [refs], lowercase=True).score, 2)
         cfg = yaml.safe_load((model_dir / "config.yaml").read_text())
         assert cfg["training"]["seed"] == 1 and cfg["training"]["max_steps"] == 6
         assert cfg["data"]["subset"] == (60 if r["size"] == 60 else None)

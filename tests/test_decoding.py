@@ -1,5 +1,6 @@
 """Decoding: greedy and batched beam search on small trained models (beam 1 = greedy, beam finds better
-outputs, n-best lists, the length limit)."""
+outputs, n-best lists, the length limit, the same outputs alone and in a padded batch, scores that are the
+model's own log-probabilities)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +8,9 @@ import pytest
 import torch
 
 from vectorseq.data.batching import collate, make_batches
-from vectorseq.decoding import beam_search, greedy_search
+from vectorseq.decoding import Hypothesis, beam_search, greedy_search
 from vectorseq.models import build_model
-from vectorseq.vectorizer import EOS_ID
+from vectorseq.vectorizer import BOS_ID, EOS_ID
 
 from _fakes import FakeVocab, model_config as _cfg, random_source_batch as _random_batch
 
@@ -98,3 +99,58 @@ def test_max_length_is_respected():
         for h, n in zip(hyps, mask.sum(1).tolist()):
             assert len(h.tokens) <= n + 2
             assert h.tokens[-1] == EOS_ID
+
+
+def _search(kind: str, model, src, mask) -> list[Hypothesis]:
+    if kind == "greedy":
+        return greedy_search(model, src, mask)
+    return [h for hyps in beam_search(model, src, mask, beam_size=4, n_best=3) for h in hyps]
+
+
+@pytest.mark.parametrize("model_type", ["transformer", "rnn"])
+@pytest.mark.parametrize("kind", ["greedy", "beam"])
+def test_search_gives_the_same_outputs_alone_and_in_a_padded_batch(toy_models, model_type, kind):
+    model, V = toy_models[model_type]
+    g = torch.Generator().manual_seed(11)
+    lengths = [8, 3, 6, 1, 8, 5]
+    src = torch.zeros(len(lengths), max(lengths), dtype=torch.long)
+    for i, n in enumerate(lengths):
+        src[i, :n] = torch.randint(4, V, (n,), generator=g)
+    mask = src != 0
+    batched = _search(kind, model, src, mask)
+    alone = [h for i, n in enumerate(lengths) for h in _search(kind, model, src[i:i + 1, :n], mask[i:i + 1, :n])]
+    assert [h.tokens for h in batched] == [h.tokens for h in alone]
+    assert [h.score for h in batched] == pytest.approx([h.score for h in alone], abs=1e-4)
+
+
+def _teacher_forced_log_prob(model, src, mask, tokens: list[int], forced_eos: bool) -> float:
+    """The model's own log-probability of ``tokens`` (ending with EOS) given the source, by teacher forcing; an
+    EOS forced at the length limit is not the model's choice and counts 0 (as the searches count it)."""
+    tgt_in = torch.tensor([[BOS_ID] + tokens[:-1]])
+    with torch.no_grad():
+        logp = torch.log_softmax(model(src, mask, tgt_in).float(), -1)[0]
+    chosen = logp[torch.arange(len(tokens)), torch.tensor(tokens)]
+    return float(chosen[:-1].sum() if forced_eos else chosen.sum())
+
+
+@pytest.mark.parametrize("model_type", ["transformer", "rnn"])
+@pytest.mark.parametrize("kind", ["greedy", "beam"])
+def test_search_scores_are_the_models_log_probability_of_the_output(toy_models, model_type, kind):
+    model, V = toy_models[model_type]
+    src, mask = _random_batch(V, seed=13)
+    per_row = [greedy_search(model, src[i:i + 1], mask[i:i + 1]) if kind == "greedy" else
+               beam_search(model, src[i:i + 1], mask[i:i + 1], beam_size=4, n_best=3, length_penalty=1.0)[0]
+               for i in range(src.size(0))]
+    checked = natural = 0
+    for i, hyps in enumerate(per_row):
+        n = int(mask[i].sum())
+        limit = int(n * 1.5) + 10  # the default length limit: a hypothesis that reaches it ends by force
+        for h in hyps:
+            assert h.tokens[-1] == EOS_ID and len(h.tokens) <= limit
+            forced = len(h.tokens) == limit
+            expected = _teacher_forced_log_prob(model, src[i:i + 1, :n], mask[i:i + 1, :n], h.tokens, forced)
+            assert h.score == pytest.approx(expected, abs=1e-4)
+            if kind == "beam":  # the rank is the score over the length penalty
+                assert h.normalized == pytest.approx(h.score / ((5 + len(h.tokens)) / 6) ** 1.0)
+            checked, natural = checked + 1, natural + (not forced)
+    assert checked == (5 if kind == "greedy" else 15) and natural >= checked - 2

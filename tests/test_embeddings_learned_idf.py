@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from _ddp import two_processes_and_one
+from _ddp import assert_same_parameters, two_processes_and_one
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
@@ -168,8 +168,6 @@ def test_two_process_ddp_trains_the_learned_idf_like_one_process(tmp_path):
                       training={"max_steps": 4, "valid_every": 4, "lr": 0.01},
                       model={"dropout": 0.0}).to_dict()
     ddp, one = two_processes_and_one(cfg, tmp_path)
-    runs = {"ddp": ddp, "one": one}
-    a, b = runs["ddp"]["src_input.log_idf"], runs["one"]["src_input.log_idf"]
-    # stated tolerance: 4 updates, float32, gradients summed in a different order
-    torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
-    assert float((a[1:] - torch.log(runs["ddp"]["src_input.idf"][1:])).abs().max()) > 1e-3  # it trained
+    assert_same_parameters(ddp, one)  # every parameter, the learned IDF included, within the README's 1e-5
+    a = ddp["src_input.log_idf"]
+    assert float((a[1:] - torch.log(ddp["src_input.idf"][1:])).abs().max()) > 1e-3  # it trained

@@ -1,23 +1,29 @@
-"""Models: incremental decoding equals the full forward pass, the key/value cache, tied and shared tables."""
+"""Models: incremental decoding equals the full forward pass, the key/value cache, tied and shared tables, and
+the RNN variants (GRU, Luong attention, unidirectional encoder) train and translate."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from vectorseq.models import build_model
+from vectorseq.models.rnn import BahdanauAttention, LuongAttention
+from vectorseq.training import train
+from vectorseq.translator import Translator
 from vectorseq.vectorizer import BOS_ID
 
 from _fakes import FakeVocab, model_config as _cfg, random_source_batch as _random_batch
+from _tiny_training import quiet, tiny_config
 
 
 _Vocab = FakeVocab
 
 
-@pytest.mark.parametrize("model_type", ["transformer", "rnn"])
-def test_incremental_decoding_matches_full_forward(model_type):
+@pytest.mark.parametrize("model_type, variant", [("transformer", {}), ("rnn", {}), ("rnn", {"rnn_cell": "gru"}),
+                                                  ("rnn", {"attention": "luong"}), ("rnn", {"bidirectional": False})])
+def test_incremental_decoding_matches_full_forward(model_type, variant):
     torch.manual_seed(0)
     V = 23
-    model = build_model(_cfg(model_type), _Vocab(V), _Vocab(V)).eval()
+    model = build_model(_cfg(model_type, **variant), _Vocab(V), _Vocab(V)).eval()
     src, mask = _random_batch(V)
     tgt_in = torch.cat([torch.full((5, 1), BOS_ID), torch.randint(4, V, (5, 6))], 1)
     with torch.no_grad():
@@ -76,3 +82,24 @@ def test_cross_attention_is_a_distribution_over_real_source_positions(model_type
         kv = layer.memory_kv(model.encode(src, mask).memory)
         with torch.no_grad():
             torch.testing.assert_close(layer(x, kv, mask, weights=[]), layer(x, kv, mask), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant, check", [
+    ({"rnn_cell": "gru"}, lambda m: isinstance(m.encoder, torch.nn.GRU) and m.encoder.bidirectional),
+    ({"attention": "luong"}, lambda m: isinstance(m.attn, LuongAttention) and isinstance(m.encoder, torch.nn.LSTM)),
+    ({"bidirectional": False}, lambda m: not m.encoder.bidirectional and isinstance(m.attn, BahdanauAttention)),
+])
+def test_rnn_variants_train_save_and_translate(tmp_path, variant, check):
+    """GRU cells, Luong attention and a unidirectional encoder: each trains (the validation loss falls), is
+    saved, and loads into the same variant that translates as the trained model did."""
+    cfg = tiny_config(model={"type": "rnn", "d_model": 32, "encoder_layers": 1, "decoder_layers": 1,
+                             "dropout": 0.0, **variant},
+                      training={"max_steps": 16, "valid_every": 8, "lr": 0.01})
+    res = train(cfg, tmp_path / "m", progress=False, evaluate_test=False, log=quiet)
+    assert res.history[-1]["valid_loss"] < res.history[0]["valid_loss"]
+    tr = Translator.load(tmp_path / "m")
+    assert check(tr.model), tr.model
+    texts = ["two thousand and forty-one", "the second", "March 2, 2021"]
+    out = tr.translate(texts, beam=2)
+    assert len(out) == 3 and all(isinstance(t, str) for t in out)
+    assert out == Translator.load(tmp_path / "m").translate(texts, beam=2)

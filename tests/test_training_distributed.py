@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from safetensors.torch import load_file
+from _ddp import TOLERANCE, assert_same_parameters, largest_difference, last_weights, train_cli, two_processes_and_one
 
+from vectorseq.config import merge
 from vectorseq.translator import Translator
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
@@ -49,9 +51,7 @@ def _torchrun(nproc: int, cfg: Path, out: Path, **kw) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_two_processes_train_and_match_one_process(tmp_path):
-    p = _torchrun(2, _write(tmp_path), tmp_path / "ddp")
-    out, err = p.communicate(timeout=300)
-    assert p.returncode == 0, err[-3000:]
+    train_cli(CFG, tmp_path / "ddp", nproc=2)
     log = [json.loads(line) for line in (tmp_path / "ddp/train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [3, 6]
     assert log[-1]["valid_loss"] < log[0]["valid_loss"], "validation loss did not fall"
@@ -60,40 +60,39 @@ def test_two_processes_train_and_match_one_process(tmp_path):
     # the folder written by rank 0 loads in a single process and translates
     tr = Translator.load(tmp_path / "ddp")
     assert len(tr.translate(["two thousand and forty-one", "the second"], beam=1)) == 2
-
-    # one process, the same global batch (2 batches per update, accumulated): same parameters
-    single = _one_process(_write(tmp_path, accumulate=2), tmp_path / "one")
-    assert single.returncode == 0, single.stderr[-3000:]
-    a = load_file(str(tmp_path / "ddp/checkpoints/last/model.safetensors"))
-    b = load_file(str(tmp_path / "one/checkpoints/last/model.safetensors"))
-    for k in a:
-        # stated tolerance: 6 updates, float32, gradients summed in a different order
-        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+    # one process, the same global batch (2 batches per update, accumulated): the same parameters, within the
+    # README's 1e-5, with the README's optimizer (AdamW, clipping)
+    train_cli(CFG, tmp_path / "one", accumulate=2)
+    assert_same_parameters(last_weights(tmp_path / "ddp"), last_weights(tmp_path / "one"))
 
 
-def _one_process(cfg: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vectorseq", "train", str(cfg), "--output", str(out), "--quiet"],
-                          capture_output=True, text=True, timeout=300)
+@pytest.mark.slow
+def test_gradients_are_averaged_over_ranks_and_accumulated_batches(tmp_path):
+    """With plain SGD and no clipping an update is lr x gradient, so equal parameters mean equal gradients:
+    ranks summed instead of averaged, or accumulated batches not divided by `accumulate`, would double them."""
+    sgd = merge(CFG, {"training": {"lr": 0.5, "clip_norm": None, "label_smoothing": 0.0}})
+    ddp, one = two_processes_and_one(sgd, tmp_path, sgd=True)
+    assert_same_parameters(ddp, one)
+    # the check can see a doubled gradient: here, a doubled learning rate
+    train_cli(merge(sgd, {"training": {"lr": 1.0}}), tmp_path / "twice", sgd=True, accumulate=2)
+    assert largest_difference(ddp, last_weights(tmp_path / "twice")) > 100 * TOLERANCE
 
 
 @pytest.mark.slow
 def test_a_two_process_run_resumes_in_one_process_at_the_same_place(tmp_path):
     # 2 processes x accumulate 1 for 3 updates, then 1 process x accumulate 2: the same batches per update as
     # an uninterrupted 1-process x accumulate 2 run (the checkpoint counts batches of all ranks)
-    p = _torchrun(2, _write(tmp_path, max_steps=3), tmp_path / "mixed")
-    _, err = p.communicate(timeout=300)
-    assert p.returncode == 0, err[-3000:]
-    resumed = _one_process(_write(tmp_path, accumulate=2), tmp_path / "mixed")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    single = _one_process(_write(tmp_path, accumulate=2), tmp_path / "one")
-    assert single.returncode == 0, single.stderr[-3000:]
+    train_cli(CFG, tmp_path / "mixed", nproc=2, max_steps=3)
+    train_cli(CFG, tmp_path / "mixed", accumulate=2)
+    train_cli(CFG, tmp_path / "one", accumulate=2)
     log = [json.loads(line) for line in (tmp_path / "mixed/train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [3, 6]
-    a = load_file(str(tmp_path / "mixed/checkpoints/last/model.safetensors"))
-    b = load_file(str(tmp_path / "one/checkpoints/last/model.safetensors"))
-    for k in a:
-        # stated tolerance: as above (float32, gradients summed in another order for the first 3 updates)
-        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+    ref = [json.loads(line) for line in (tmp_path / "one/train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in ref] == [3, 6]
+    for got, want in zip(log, ref):  # the losses of the same updates on the same batches
+        for key in ("train_loss", "valid_loss"):
+            assert abs(got[key] - want[key]) <= 1e-3, (key, got, want)
+    assert_same_parameters(last_weights(tmp_path / "mixed"), last_weights(tmp_path / "one"))
 
 
 def _worker_pids(marker: str) -> dict[int, int]:
@@ -114,25 +113,48 @@ def _worker_pids(marker: str) -> dict[int, int]:
     return found
 
 
+def _wait_for(condition, what: str, timeout: float = 120.0) -> None:
+    """Poll ``condition`` until it holds (a test waits for an event, never for a guessed number of seconds)."""
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").is_file() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
 def test_killed_rank_fails_the_whole_job(tmp_path):
+    """kill -9 of rank 1 mid-training: torchrun names rank 1's SIGKILL, stops rank 0 well before the collective
+    timeout, exits non-zero, and leaves a complete checkpoint and a free folder from which training resumes."""
     out = tmp_path / "killed"
-    p = _torchrun(2, _write(tmp_path, max_steps=100000, valid_every=100000), out, start_new_session=True)
+    p = _torchrun(2, _write(tmp_path, max_steps=100000, valid_every=2), out, start_new_session=True)
     try:
-        deadline = time.time() + 120
-        pids: dict[int, int] = {}
-        while time.time() < deadline and not (out / "config.yaml").exists():
-            time.sleep(0.5)
-        time.sleep(3)  # both ranks are in the training loop
+        # a validation record exists only after both ranks have run updates together (DDP all-reduces)
+        _wait_for(lambda: (out / "train_log.jsonl").is_file() and (out / "train_log.jsonl").read_text(), "update 2")
         pids = _worker_pids(str(out))
-        assert 1 in pids, f"could not find rank 1 among {pids}"
+        assert set(pids) == {0, 1}, pids
         os.kill(pids[1], signal.SIGKILL)
         t0 = time.time()
         _, err = p.communicate(timeout=90)
         assert p.returncode != 0
-        assert time.time() - t0 < 90
-        assert "failed" in err.lower() or "error" in err.lower(), err[-2000:]
+        assert time.time() - t0 < 60  # dist_timeout_s is 60: torchrun stopped rank 0 itself, no timeout waited
+        assert re.search(rf"rank\s*: 1 \(local_rank: 1\)\s+exitcode\s*: -9 \(pid: {pids[1]}\)\s+\(SIGKILL\)", err), \
+            err[-3000:]
+        assert not _alive(pids[0]), "rank 0 outlived the job"
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
+    # nothing half-written: the last checkpoint is whole, the lock went with the processes, training resumes
+    done = json.loads((out / "checkpoints/last/state.json").read_text())["meta"]["step"]
+    assert done >= 2 and done % 2 == 0
+    train_cli(CFG, out, max_steps=done + 2, valid_every=2)
+    steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert steps == list(range(2, done + 3, 2))  # every validation once, none lost, none repeated

@@ -11,6 +11,7 @@ import torch
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
+import vectorseq.training.validation as validation
 from vectorseq.errors import VectorseqError
 from vectorseq.training import TrainState, train
 from vectorseq.training.run import lock_folder
@@ -143,3 +144,52 @@ def test_damaged_weights_and_state_are_one_line_errors(tmp_path, damage):
     (out / "checkpoints/last/state.json").write_text("{ broken")
     with pytest.raises(VectorseqError, match="the training state is damaged"):
         train(tiny_config(training={"max_steps": 6}), out, progress=False, evaluate_test=False, log=quiet)
+
+
+class _Killed(BaseException):
+    """A kill -9 stand-in: no `except Exception` in the code under test can swallow it."""
+
+
+@pytest.mark.parametrize("written", ["nothing", "half a line"])
+def test_a_kill_between_the_checkpoint_and_the_log_append_loses_no_record(tmp_path, monkeypatch, written):
+    """Killed after checkpoints/last holds update 12 and before (or while) its record reaches the log: the
+    re-run logs that record exactly once, as the uninterrupted run did."""
+    full = train(tiny_config(), tmp_path / "full", progress=False, evaluate_test=False, log=quiet)
+    out = tmp_path / "m"
+    real = validation.append_jsonl
+
+    def append_then_die(path, records):
+        records = list(records)
+        if records[0]["step"] == 12:
+            assert json.loads((out / "checkpoints/last/state.json").read_text())["meta"]["step"] == 12
+            if written == "half a line":
+                with open(path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(records[0])[:40])
+            raise _Killed
+        real(path, records)
+
+    monkeypatch.setattr(validation, "append_jsonl", append_then_die)
+    with pytest.raises(_Killed):
+        train(tiny_config(), out, progress=False, evaluate_test=False, log=quiet)
+    monkeypatch.setattr(validation, "append_jsonl", real)
+    assert [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()[:1]] == [6]
+    again = train(tiny_config(), out, progress=False, evaluate_test=False, log=quiet)
+    assert again.steps == 12
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [6, 12] and log == again.history
+    same = ("step", "train_loss", "valid_loss", "valid_bleu", "valid_chrf", "lr")
+    assert [[r[k] for k in same] for r in log] == [[r[k] for k in same] for r in full.history]
+    # a third start neither loses nor repeats a record
+    train(tiny_config(), out, progress=False, evaluate_test=False, log=quiet)
+    assert (out / "train_log.jsonl").read_text().splitlines() == [json.dumps(r, ensure_ascii=False) for r in log]
+
+
+def test_a_damaged_line_inside_the_training_log_is_a_one_line_error(tmp_path):
+    out = tmp_path / "m"
+    train(tiny_config(training={"max_steps": 6, "valid_every": 3}), out, progress=False, evaluate_test=False,
+          log=quiet)
+    lines = (out / "train_log.jsonl").read_text().splitlines()
+    (out / "train_log.jsonl").write_text("\n".join(["{ broken", *lines[1:]]) + "\n")
+    with pytest.raises(VectorseqError, match=r"train_log.jsonl:1: not a JSON record.*delete that line"):
+        train(tiny_config(training={"max_steps": 9, "valid_every": 3}), out, progress=False, evaluate_test=False,
+              log=quiet)

@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from _tiny_training import quiet, tiny_config
+from safetensors.torch import load_file
 
+import vectorseq.training.validation as validation
 from vectorseq.errors import ConfigError, VectorseqError
-from vectorseq.training import stop_class, train
+from vectorseq.training import TrainState, stop_class, train
 from vectorseq.training.validation import is_better
 
 
@@ -65,3 +68,68 @@ def test_stop_classes_and_min_steps_validation():
         tiny_config(training={"max_steps": 10, "min_steps": 50})
     with pytest.raises(ConfigError, match="training.min_steps must be at least 1"):
         tiny_config(training={"min_steps": 0})
+
+
+def _script_validations(monkeypatch, scores: list[tuple[float, float]]) -> None:
+    """Validation as it is, except that the i-th validation's (BLEU, loss) are ``scores[i]``: the stopping
+    rules then meet a known sequence instead of whatever a tiny model happens to reach."""
+    real, done = validation.validate, []
+
+    def scripted(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result["valid_bleu"], result["valid_loss"] = scores[len(done)]
+        done.append(1)
+        return result
+
+    monkeypatch.setattr(validation, "validate", scripted)
+
+
+SCORES = [(5.0, 3.0), (7.0, 2.9), (6.0, 2.5), (6.0, 2.0), (9.0, 1.0)]  # (BLEU, loss) at updates 2, 4, 6, ...
+
+
+@pytest.mark.parametrize("metric, steps, best", [("bleu", 8, 4), ("loss", 10, 10)])
+def test_early_stopping_follows_the_chosen_metric(tmp_path, monkeypatch, metric, steps, best):
+    """BLEU peaks at update 4 and stays lower for 2 validations: patience 2 stops at update 8 with the best at
+    update 4. The loss improves at every validation: the same run stops only at max_steps."""
+    _script_validations(monkeypatch, SCORES)
+    res = train(tiny_config(training={"max_steps": 10, "valid_every": 2, "patience": 2,
+                                      "early_stopping_metric": metric}),
+                tmp_path / metric, progress=False, evaluate_test=False, log=quiet)
+    assert res.steps == steps and res.best["step"] == best
+    assert res.metrics["stop_reason"] == ("patience=2" if metric == "bleu" else "max_steps=10")
+
+
+def test_the_plateau_schedule_halves_the_learning_rate_after_each_bad_stretch(tmp_path, monkeypatch):
+    # losses 3.0, 3.1, 3.2 (two bad validations), 2.0 (better), 2.5 (bad): with plateau_patience 1 the factor
+    # halves after updates 4, 6 and 10; each record logs the rate its updates used
+    _script_validations(monkeypatch, [(0.0, 3.0), (0.0, 3.1), (0.0, 3.2), (0.0, 2.0), (0.0, 2.5)])
+    lr = 0.004
+    out = tmp_path / "p"
+    res = train(tiny_config(training={"max_steps": 10, "valid_every": 2, "schedule": "plateau", "lr": lr,
+                                      "plateau_patience": 1, "early_stopping_metric": "loss"}),
+                out, progress=False, evaluate_test=False, log=quiet)
+    assert [h["lr"] for h in res.history] == [lr, lr, lr / 2, lr / 4, lr / 4]
+    meta = json.loads((out / "checkpoints/last/state.json").read_text())["meta"]
+    assert meta["plateau_factor"] == 0.125 and meta["bad_validations"] == 1 and res.best["step"] == 8
+
+
+def test_model_safetensors_holds_the_best_validations_weights(tmp_path, monkeypatch):
+    """The best validation is the second of four (BLEU 7 at update 4): model.safetensors must be the weights
+    validated there, not the last ones."""
+    _script_validations(monkeypatch, SCORES)
+    out = tmp_path / "b"
+    validated = {}
+    real_save = TrainState.save
+
+    def keep_weights(self, directory, model, optimizer, *args, **kwargs):
+        real_save(self, directory, model, optimizer, *args, **kwargs)
+        validated[self.step] = load_file(str(directory / "model.safetensors"))  # the weights just validated
+
+    monkeypatch.setattr(TrainState, "save", keep_weights)
+    res = train(tiny_config(training={"max_steps": 8, "valid_every": 2, "early_stopping_metric": "bleu"}), out,
+                progress=False, evaluate_test=False, log=quiet)
+    assert sorted(validated) == [2, 4, 6, 8] and res.best["step"] == 4
+    best = load_file(str(out / "model.safetensors"))
+    assert best.keys() == validated[4].keys()
+    assert all(torch.equal(best[k], validated[4][k]) for k in best)
+    assert not all(torch.equal(best[k], validated[8][k]) for k in best)  # the weights did move after update 4

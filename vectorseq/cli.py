@@ -17,14 +17,13 @@ from .config import load_config, reference_markdown
 from .data.directions import Direction, DirectionPlan, direction_plan
 from .data.multilingual import load_direction_splits
 from .data.parallel import read_monolingual
-from .data.splits import load_splits
 from .demo import run_demo
 from .demo_multilingual import run_multilingual_demo
 from .embeddings.idf_report import idf_changes, idf_table
 from .embeddings.inspection import inspect_vectors
 from .embeddings.segmentation import segmentation_figure, segmentation_table, segmentation_weights
 from .errors import VectorseqError
-from .evaluation import evaluate, evaluate_directions
+from .evaluation import evaluate, evaluate_directions, folder_split
 from .explain_text import format_explanation
 from .export import CT2Translator, export_model
 from .modelfolder import CONFIG_FILE, load_vectorizers
@@ -150,7 +149,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
         print(json.dumps(_evaluate_directions(a, tr), indent=1, ensure_ascii=False))
         return 0
     else:
-        split = load_splits(tr.config.data, seed=tr.config.training.seed)[a.split]
+        split = folder_split(a.model_dir, tr.config, a.split)  # files only inside the model folder
         if split is None:
             raise VectorseqError(f"the config's data has no {a.split} split; pass --src and --ref")
         src, ref = split.src, split.tgt
@@ -343,7 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="BLEU / chrF of a model folder on a test set")
     ev.add_argument("model_dir")
-    ev.add_argument("--split", default="test", choices=["test", "valid"])
+    ev.add_argument("--split", default="test", choices=["test", "valid"],
+                    help="the config's split to score (data.dataset: files: only files inside the model folder)")
     ev.add_argument("--src", help="source file (instead of the config's split)")
     ev.add_argument("--ref", help="reference file")
     ev.add_argument("--beam", type=_positive("--beam"))

@@ -8,13 +8,20 @@ The same function scores validation during training, ``vectorseq evaluate`` and 
 :func:`evaluate` translates a test split and scores it, once, for training, ``vectorseq compare`` and the CLI;
 :func:`evaluate_directions` does it for every direction of a multilingual model and averages the trained ones
 (zero-shot directions are scored and marked, never averaged in).
+:func:`folder_split` reads the split a model folder's config names, confined to that folder.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Sequence
 
 from sacrebleu.metrics import BLEU, CHRF
+
+from .data.corpus import ParallelCorpus
+from .data.splits import load_split, load_splits
+from .errors import VectorseqError
 
 
 def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
@@ -70,3 +77,27 @@ def evaluate_directions(translator: Any, tests: dict[Any, tuple[Any, bool]], *, 
     mean.update(sentences=sum(s["sentences"] for s in trained), directions=len(trained),
                 beam_size=trained[0]["beam_size"])
     return {"directions": out, "mean": mean}
+
+
+def folder_split(model_dir: str | Path, cfg: Any, name: str = "test") -> ParallelCorpus | None:
+    """The ``name`` split (``test`` or ``valid``) that a model folder's config names, for ``vectorseq evaluate``.
+
+    A model folder may come from someone else, so its ``config.yaml`` must not send evaluate to files anywhere on
+    disk: with ``data.dataset: files`` a relative path is resolved against the model folder and every path
+    (symlinks followed) must lie inside it; files elsewhere are passed explicitly (``--src``/``--ref``). The
+    built-in corpus is generated, and Multi30k reads only its own file names.
+    """
+    if cfg.data.dataset != "files":
+        return load_splits(cfg.data, seed=cfg.training.seed)[name]
+    files, folder = getattr(cfg.data, name), Path(model_dir).resolve()
+    inside = {}
+    for key in ("src", "tgt", "tsv"):
+        value = getattr(files, key)
+        if value:
+            path = (folder / value).resolve()  # an absolute value stays itself
+            if not path.is_relative_to(folder):
+                raise VectorseqError(f"{Path(model_dir) / 'config.yaml'}: data.{name}.{key} ({value}) lies outside "
+                                     "the model folder, and evaluate reads a split's files only inside it; pass "
+                                     "the files explicitly: --src FILE --ref FILE")
+            inside[key] = str(path)
+    return load_split(replace(files, **inside), cfg.data, name, required=False)

@@ -13,7 +13,6 @@ Each engine is used from one thread only (the server's decode thread).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..decoding import translate_ids
 from ..explain import ExplainedHypothesis, Explanation, memory_columns, pieces, vectorization_summary

@@ -45,6 +45,8 @@ class Trainer:
         self.step = UpdateStep(model, run.dist.wrap(model, run.device), optimizer, run.device, self.tc, run.dist.world)
         self.show_progress = progress and run.dist.main
         self.elapsed = state.elapsed_s
+        # a checkpoint is written only at a validation: a resumed run's step has been validated
+        self.validated_step = state.step
 
     def fit(self) -> str:
         """Train until a stopping rule fires; return which one."""
@@ -58,9 +60,6 @@ class Trainer:
         if stop_reason is not None:  # a finished run started again: nothing to train, not one update more
             self.say(f"training had already stopped ({stop_reason}) at update {self.state.step}")
         while stop_reason is None:
-            if tc.max_epochs is not None and self.state.epoch >= tc.max_epochs:
-                stop_reason = f"max_epochs={tc.max_epochs}"
-                break
             stop_reason = self._epoch()
         self.pbar.close()
         self.elapsed = time.time() - self.t_start
@@ -76,6 +75,8 @@ class Trainer:
             return f"patience={tc.patience}"
         if tc.max_minutes is not None and state.elapsed_s >= 60 * tc.max_minutes:
             return f"max_minutes={tc.max_minutes}"
+        if tc.max_epochs is not None and state.epoch >= tc.max_epochs:
+            return f"max_epochs={tc.max_epochs}"
         return None
 
     def _epoch(self) -> str | None:
@@ -92,6 +93,8 @@ class Trainer:
             if stop_reason is not None:
                 return stop_reason
         state.next_epoch()
+        if self.tc.max_epochs is not None and state.epoch >= self.tc.max_epochs:
+            return self._validate(f"max_epochs={self.tc.max_epochs}")
         return None
 
     def _before_update(self, step: int) -> float:
@@ -117,6 +120,16 @@ class Trainer:
         elif tc.max_minutes is not None and self.dist.any_rank(elapsed >= 60 * tc.max_minutes):
             stop_reason = f"max_minutes={tc.max_minutes}"  # decided together: ranks' clocks differ
         if stop_reason is not None or step % tc.valid_every == 0:
-            stop_reason = self.validator(self.model, self.optimizer, self.state, meter, elapsed, stop_reason)
-            meter.reset()
+            stop_reason = self._validate(stop_reason, elapsed)
+        return stop_reason
+
+    def _validate(self, stop_reason: str | None, elapsed: float | None = None) -> str | None:
+        """Validate (log, best weights, checkpoint) unless this update has been validated already, e.g. an
+        epoch whose last update fell on ``valid_every``; return the stop reason."""
+        if self.state.step == self.validated_step:
+            return stop_reason
+        elapsed = time.time() - self.t_start if elapsed is None else elapsed
+        stop_reason = self.validator(self.model, self.optimizer, self.state, self.meter, elapsed, stop_reason)
+        self.meter.reset()
+        self.validated_step = self.state.step
         return stop_reason

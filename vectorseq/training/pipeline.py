@@ -11,7 +11,6 @@ import torch
 
 from ..config import Config, load_config
 from ..evaluation import evaluate
-from ..jsonl import read_jsonl
 from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights
 from ..translator import Translator
 from .curve import plot_curve
@@ -22,7 +21,7 @@ from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, enc
                       prepare_vectorizers, prepare_vectors, record_vector_widths)
 from .multilingual import encode_training, is_multilingual, load_directions, mix_source, score_tests
 from .run import Run, start_run
-from .state import TrainState
+from .state import TrainState, recover_log
 from .validation import ValidSet, Validator, is_better
 
 
@@ -62,7 +61,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         optimizer = build_optimizer(model, cfg)
         last = run.out / LAST_CHECKPOINT
         state = TrainState.load(last, model, optimizer, run.device) if run.resuming else TrainState()
-        history = read_jsonl(run.out / LOG_FILE) if run.resuming else []
+        # only rank 0 reads, repairs (a record lost to a kill) and appends to the log
+        history = recover_log(run.out / LOG_FILE, last) if run.resuming and run.dist.main else []
         validator = Validator(run, valid_sets, tgt_vec, history)
         trainer = Trainer(run, model, optimizer, source, state, validator, progress)
         run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "

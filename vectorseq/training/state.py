@@ -7,8 +7,11 @@ tensors (safetensors) and hyper-parameters, and every RNG state (JSON; the torch
 stored in the safetensors file). Nothing is ever pickled or unpickled.
 
 Writes go to a temporary name first and are renamed into place, so an interrupted save never leaves a
-half-written checkpoint where a good one was. The format (``state.json`` with ``meta``/``rng``/``optimizer``,
-``state.safetensors``, ``model.safetensors``) is unchanged from vectorseq 0.1, so old checkpoints resume.
+half-written checkpoint where a good one was. ``state.json`` also carries the training log's record of the
+validation that wrote it, so a kill before that record reaches ``train_log.jsonl`` loses nothing
+(:func:`recover_log` re-appends it when the run resumes). The format (``state.json`` with
+``meta``/``rng``/``optimizer``, ``state.safetensors``, ``model.safetensors``) is unchanged from vectorseq 0.1,
+so old checkpoints resume.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import VectorseqError
+from ..jsonl import write_jsonl
 from ..modelfolder import WEIGHTS_FILE, load_weights, save_weights
 
 
@@ -82,9 +86,11 @@ class TrainState:
         self.epoch += 1
         self.batches_in_epoch = 0
 
-    def save(self, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
-        """Write the checkpoint ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically."""
-        save_training_state(directory, model, optimizer, asdict(self))
+    def save(self, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+             log_record: dict[str, Any] | None = None) -> None:
+        """Write the checkpoint ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically, with the training
+        log's record of the validation that saves it (see :func:`recover_log`)."""
+        save_training_state(directory, model, optimizer, asdict(self), log_record)
 
     @classmethod
     def load(cls, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
@@ -94,8 +100,12 @@ class TrainState:
 
 
 def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                        meta: dict[str, Any]) -> None:
-    """Write ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically."""
+                        meta: dict[str, Any], log_record: dict[str, Any] | None = None) -> None:
+    """Write ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically.
+
+    ``log_record`` (the training log's record of this validation) is kept next to ``meta`` in ``state.json``,
+    outside it, so the meta keeps vectorseq 0.1's format.
+    """
     directory = Path(directory)
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -114,9 +124,10 @@ def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer
     rng_meta, rng_tensors = _rng_state()
     tensors.update(rng_tensors)
     save_file(tensors, str(tmp / "state.safetensors"))
-    (tmp / "state.json").write_text(json.dumps({
-        "meta": meta, "rng": rng_meta, "optimizer": {"param_groups": opt["param_groups"], "scalars": state_meta},
-    }))
+    info = {"meta": meta, "rng": rng_meta, "optimizer": {"param_groups": opt["param_groups"], "scalars": state_meta}}
+    if log_record is not None:
+        info["log_record"] = log_record
+    (tmp / "state.json").write_text(json.dumps(info))
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
@@ -142,6 +153,45 @@ def recover_checkpoint(directory: str | Path) -> str | None:
             os.replace(candidate, directory)
             return candidate.name
     return None
+
+
+def recover_log(log: str | Path, checkpoint: str | Path) -> list[dict[str, Any]]:
+    """The training log's records for a run resuming from ``checkpoint``, repaired on disk first.
+
+    The validator commits the checkpoint, which carries this validation's log record, before it appends the
+    record to the log: a kill between the two leaves the log one record short, a kill during the append leaves
+    a partial last line. The log is then rewritten atomically without the partial line and with the
+    checkpoint's record, so every validation is logged exactly once whenever the kill came.
+    """
+    log = Path(log)
+    records, partial = _read_log(log)
+    # state.json already parsed when the checkpoint was loaded; a checkpoint older than the record has none
+    record = json.loads((Path(checkpoint) / "state.json").read_text()).get("log_record")
+    missing = record is not None and all(r.get("step") != record["step"] for r in records)
+    if missing:
+        records.append(record)
+    if missing or partial:
+        write_jsonl(log, records)
+    return records
+
+
+def _read_log(log: Path) -> tuple[list[dict[str, Any]], bool]:
+    """The log's records, and whether its last line was cut short (dropped); another broken line is an error."""
+    if not log.is_file():
+        return [], False
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    records = []
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            if i == len(lines):  # an append that a kill interrupted
+                return records, True
+            raise VectorseqError(f"{log}:{i}: not a JSON record, so the training log is damaged; delete that "
+                                 "line (or the file) and train again") from None
+    return records, False
 
 
 def load_training_state(directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -145,8 +145,9 @@ class Validator:
         if self.dist.main:
             if self.cfg.training.average_checkpoints:  # before the checkpoint: a kill between them redoes both
                 keep_snapshot(self.out, model, state.step, self.cfg.training.average_checkpoints)
-            state.save(self.out / LAST_CHECKPOINT, model, optimizer)
             record["validation_s"] = round(time.time() - window, 1)
+            # the checkpoint carries the record: a kill before the append below loses nothing (recover_log)
+            state.save(self.out / LAST_CHECKPOINT, model, optimizer, log_record=record)
             append_jsonl(self.out / LOG_FILE, [record])
         return stop_reason
 
