@@ -21,22 +21,25 @@ def test_plan_before_anything_ran_counts_every_run_at_the_cap(tmp_path):
 
 def test_plan_measures_the_cost_of_an_update_from_finished_runs(grid):
     out = grid["out"]
+    # the tiny runs take a second or two (train_minutes rounds to 0): give them known durations
+    minutes = {"word": 0.6, "char": 1.2}
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [{**r, "train_minutes": minutes.get(r["strategy"])} if r["status"] == "ok" else r for r in lines]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
     exp = load_experiment(experiment(seeds=[1, 2]), output_dir=out)  # seed 2 is new: 6 runs to do
     done = ok_records(out)
     rows = plan(exp)
     assert [p.finished for p in rows] == [2, 2]  # word and char at both sizes (broken failed)
-    spent = sum(r["train_minutes"] for r in done) / 60
-    assert sum(p.spent_h for p in rows) == pytest.approx(spent)
+    assert sum(p.spent_h for p in rows) == pytest.approx(2 * (0.6 + 1.2) / 60)
     # the runs left: their strategy's measured seconds per update (broken: the median of the others) times
     # the mean updates of the runs finished at that size
-    per_update = {s: [60 * r["train_minutes"] / r["steps"] for r in done if r["strategy"] == s] for s in ("word", "char")}
-    cost = {s: sum(v) / len(v) for s, v in per_update.items()}
-    cost["broken"] = (cost["word"] + cost["char"]) / 2  # the median of two measured strategies
+    steps = {p.size: sum(r["steps"] for r in done if str(r["size"]) == p.size) / 2 for p in rows}
+    cost = {s: 60 * m / 6 for s, m in minutes.items()}  # every tiny run trains 6 updates
+    cost["broken"] = (cost["word"] + cost["char"]) / 2
+    todo = {"word": 1, "char": 1, "broken": 2}  # seed 2 of each; broken failed at seed 1 too
     for p in rows:
-        at = [r for r in done if str(r["size"]) == p.size]
-        steps = sum(r["steps"] for r in at) / len(at)
-        todo = {"word": 2 - 1, "char": 2 - 1, "broken": 2}  # seed 2 of each; broken failed at seed 1 too
-        assert p.left_h == pytest.approx(sum(n * steps * cost[s] for s, n in todo.items()) / 3600)
+        assert p.measured_steps and steps[p.size] == 6
+        assert p.left_h == pytest.approx(sum(n * steps[p.size] * cost[s] for s, n in todo.items()) / 3600)
 
 
 def test_compare_plan_prints_without_training(grid, capsys):
