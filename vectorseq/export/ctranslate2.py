@@ -13,8 +13,8 @@ turn text into tokens and back: ``config.yaml``, ``vectorizer_shared/`` (or ``ve
 
 How our Transformer maps onto ``ctranslate2.specs.TransformerSpec``
 --------------------------------------------------------------------
-* pre-norm layers (``pre_norm=True``) with final encoder/decoder layer norms (``enc_norm``/``dec_norm``),
-  ReLU feed-forward, layer-norm epsilon 1e-5 (PyTorch's default; CTranslate2's own default is 1e-6);
+* pre-norm layers (``pre_norm=True``) with final encoder/decoder layer norms (``enc_norm``/``dec_norm``), or
+  for ``model.norm: post`` post-norm layers (``pre_norm=False``, no final layer norms), ReLU feed-forward, layer-norm epsilon 1e-5 (PyTorch's default; CTranslate2's own default is 1e-6);
 * self-attention: our fused ``qkv`` linear is CTranslate2's fused ``[q; k; v]`` ``linear[0]``; cross-attention:
   ``q`` is ``linear[0]`` and our fused ``kv`` is ``linear[1]`` (``[k; v]``); ``out`` is ``linear[2]``;
 * embeddings: the input layer computes ``proj(table[ids] * scale)``. ``scale`` is a stored buffer (sqrt(dim)
@@ -163,14 +163,16 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
         raise VectorseqError(f"export to ctranslate2: {type(model).__name__} is not a Transformer; "
                              "CTranslate2 runs Transformer models only")
     heads = model.encoder[0].attn.h if len(model.encoder) else model.decoder[0].self_attn.h
+    pre = getattr(model, "norm", "pre") == "pre"
     spec = transformer_spec.TransformerSpec.from_config(
-        (len(model.encoder), len(model.decoder)), heads, pre_norm=True,
+        (len(model.encoder), len(model.decoder)), heads, pre_norm=pre,
         activation=common_spec.Activation.RELU)
     cfg = spec.config
     cfg.unk_token, cfg.bos_token, cfg.eos_token = "<unk>", "<s>", "</s>"
     cfg.decoder_start_token = "<s>"
     cfg.add_source_bos, cfg.add_source_eos = False, False  # the CT2 translator appends </s> itself
-    cfg.layer_norm_epsilon = float(model.enc_norm.eps)
+    eps = float(model.decoder[0].norm1.eps)  # every LayerNorm is built with PyTorch's default
+    cfg.layer_norm_epsilon = eps
 
     d = model.d_model
     positions = _np(sinusoidal_table(max_positions, d))
@@ -181,7 +183,7 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
             ls.bias = _np(mod.bias)
 
     def norm(ns: Any, mod: torch.nn.LayerNorm) -> None:
-        if abs(mod.eps - model.enc_norm.eps) > 1e-12:
+        if abs(mod.eps - eps) > 1e-12:
             raise VectorseqError("export to ctranslate2: layer norms with different epsilons")
         ns.gamma, ns.beta = _np(mod.weight), _np(mod.bias)
 
@@ -191,7 +193,8 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
     enc.embeddings[0].weight = _np(table)
     enc.scale_embeddings = scale
     enc.position_encodings.encodings = positions
-    norm(enc.layer_norm, model.enc_norm)
+    if pre:  # post-norm specs have no final layer norm (nor has the model)
+        norm(enc.layer_norm, model.enc_norm)
     for ls, layer in zip(enc.layer, model.encoder):
         norm(ls.self_attention.layer_norm, layer.norm1)
         linear(ls.self_attention.linear[0], layer.attn.qkv)
@@ -206,7 +209,8 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
     dec.embeddings.weight = _np(table)
     dec.scale_embeddings = scale
     dec.position_encodings.encodings = positions
-    norm(dec.layer_norm, model.dec_norm)
+    if pre:
+        norm(dec.layer_norm, model.dec_norm)
     for ls, layer in zip(dec.layer, model.decoder):
         norm(ls.self_attention.layer_norm, layer.norm1)
         linear(ls.self_attention.linear[0], layer.self_attn.qkv)
