@@ -50,14 +50,14 @@ from typing import Any
 import torch
 
 from ..config import load_config
-from ..embeddings.factory import EmbeddingInput, OneHotInput, PadTruncate
 from ..models.transformer import TransformerSeq2Seq, sinusoidal_positions
 from ..errors import VectorseqError
-from ..modelfolder import CONFIG_FILE, METRICS_FILE, VECTORIZER_DIRS, vectorizer_dirs
+from ..modelfolder import CONFIG_FILE, METRICS_FILE, vectorizer_dirs
 from ..translator import Translator
+from .huggingface import export_huggingface
+from .tables import EXPORT_FILE, input_table, output_weight, prepare_output
 
-FORMATS = ("ctranslate2",)
-EXPORT_FILE = "vectorseq_export.json"
+FORMATS = ("ctranslate2", "huggingface")
 #: files that a CTranslate2 export writes (removed first when re-exporting into the same folder)
 _CT2_FILES = ("model.bin", "config.json", "shared_vocabulary.json", "source_vocabulary.json",
               "target_vocabulary.json", "vocabulary.json")
@@ -94,44 +94,6 @@ def check_exportable(cfg: Any) -> None:
                 f"export to ctranslate2: embeddings.{side}.input is {kind!r}; count-based inputs (bag, "
                 "token_features, sentence_vector), char_ngrams and gbst have no CTranslate2 equivalent. Only "
                 "`embedding` and `one_hot` inputs can be exported; translate this model with `vectorseq translate`")
-
-
-def _input_table(layer: torch.nn.Module, side: str) -> tuple[torch.Tensor, float]:
-    """(table [V, d_model] such that input = table[ids] * scale, scale) for one input layer."""
-
-    if isinstance(layer, EmbeddingInput):
-        if not getattr(layer, "uses_positions", True):
-            raise VectorseqError(f"export to ctranslate2: the {side} input layer does not use positions; "
-                                 "CTranslate2 always adds them")
-        w = layer.token_embedding.weight.detach().float()
-        proj = layer.proj
-        if isinstance(proj, torch.nn.Identity):
-            table = w
-        elif isinstance(proj, torch.nn.Linear):
-            table = w @ proj.weight.detach().float().t()
-            if proj.bias is not None:  # never built by the factory; a bias would not commute with the scale
-                raise VectorseqError(f"export to ctranslate2: the {side} embedding projection has a bias")
-        elif isinstance(proj, PadTruncate):
-            table = proj(w)
-        else:
-            raise VectorseqError(f"export to ctranslate2: unknown {side} embedding projection "
-                                 f"{type(proj).__name__}")
-        return table, float(layer.scale)
-    if isinstance(layer, OneHotInput):
-        return layer.linear.weight.detach().float().t(), 1.0
-    raise VectorseqError(
-        f"export to ctranslate2: the {side} input layer is {type(layer).__name__}; only embedding tables "
-        "(input: embedding) and one-hot inputs can be exported")
-
-
-def _output_weight(model: torch.nn.Module) -> torch.Tensor:
-    out = model.output
-    if out.tied is None:
-        return out.proj.weight.detach().float()
-    w = out.tied.weight.detach().float()  # the unscaled table: logits = pre(x) @ W^T
-    if isinstance(out.pre, torch.nn.Linear):
-        w = w @ out.pre.weight.detach().float()  # [V, e] @ [e, d] -> [V, d]
-    return w
 
 
 def unique_tokens(vocab: list[str]) -> list[str]:
@@ -188,7 +150,7 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
         ns.gamma, ns.beta = _np(mod.weight), _np(mod.bias)
 
     # encoder
-    table, scale = _input_table(model.src_input, "source")
+    table, scale = input_table(model.src_input, "source", "ctranslate2")
     enc = spec.encoder
     enc.embeddings[0].weight = _np(table)
     enc.scale_embeddings = scale
@@ -204,7 +166,7 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
         linear(ls.ffn.linear_1, layer.ff[3])
 
     # decoder
-    table, scale = _input_table(model.tgt_input, "target")
+    table, scale = input_table(model.tgt_input, "target", "ctranslate2")
     dec = spec.decoder
     dec.embeddings.weight = _np(table)
     dec.scale_embeddings = scale
@@ -222,7 +184,7 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
         norm(ls.ffn.layer_norm, layer.norm3)
         linear(ls.ffn.linear_0, layer.ff[0])
         linear(ls.ffn.linear_1, layer.ff[3])
-    dec.projection.weight = _np(_output_weight(model))
+    dec.projection.weight = _np(output_weight(model))
 
     spec.register_source_vocabulary(unique_tokens(list(src_vocab)))
     spec.register_target_vocabulary(unique_tokens(list(tgt_vocab)))
@@ -230,33 +192,21 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
 
 
 # ------------------------------------------------------------------------------------------------ export
-def _prepare_output(model_dir: Path, out: Path) -> None:
-    if out.resolve() == model_dir.resolve():
-        raise VectorseqError(f"export: --output {out} is the model folder itself; choose another folder")
-    if out.exists():
-        if not out.is_dir():
-            raise VectorseqError(f"export: {out} exists and is not a folder")
-        if any(out.iterdir()) and not (out / EXPORT_FILE).is_file():
-            raise VectorseqError(f"export: {out} exists and is not empty (and is not a previous export); "
-                                 "choose a new folder")
-        for name in _CT2_FILES + (EXPORT_FILE, CONFIG_FILE, METRICS_FILE):
-            (out / name).unlink(missing_ok=True)
-        for name in VECTORIZER_DIRS:
-            if (out / name).is_dir():
-                shutil.rmtree(out / name)
-    out.mkdir(parents=True, exist_ok=True)
-
-
 def export_model(model_dir: str | Path, output_dir: str | Path, format: str = "ctranslate2",
                  quantization: str | None = None, max_positions: int = DEFAULT_MAX_POSITIONS) -> Path:
     """Convert a vectorseq model folder for another engine; returns the exported folder.
 
-    ``format``: ``"ctranslate2"``. ``quantization``: a CTranslate2 weight type (``int8``, ``int8_float32``,
+    ``format``: ``"ctranslate2"`` or ``"huggingface"`` (a transformers MarianMT folder, for ``model.norm:
+    post`` models; see :mod:`vectorseq.export.huggingface`). ``quantization`` (ctranslate2 only): a CTranslate2 weight type (``int8``, ``int8_float32``,
     ``int8_float16``, ``int16``, ``float16``, ``bfloat16``, ``float32``) or None (float32 weights; the
     compute type can still be chosen when loading, e.g. ``compute_type="int8"``).
     """
     if format not in FORMATS:
         raise VectorseqError(f"export: unknown format {format!r}; supported: {', '.join(FORMATS)}")
+    if format == "huggingface":
+        if quantization is not None:
+            raise VectorseqError("export: --quantization applies to --format ctranslate2 only")
+        return export_huggingface(model_dir, output_dir)
     ct2 = require_ctranslate2()
     from ctranslate2.specs.model_spec import ACCEPTED_MODEL_TYPES  # optional heavy dependency
 
@@ -281,7 +231,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, format: str = "c
         raise VectorseqError(f"export to ctranslate2: the converted model is incomplete: {e}") from None
 
     out = Path(output_dir)
-    _prepare_output(src_dir, out)
+    prepare_output(src_dir, out, _CT2_FILES + (CONFIG_FILE, METRICS_FILE))
     spec.save(str(out))
     shutil.copyfile(src_dir / CONFIG_FILE, out / CONFIG_FILE)
     for s in {*vectorizer_dirs(src_dir, cfg.vectorizer.shared)}:
