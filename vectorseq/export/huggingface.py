@@ -46,7 +46,9 @@ Differences that remain (written into the model card): transformers' beam search
 ``score / length**alpha`` (vectorseq: GNMT ``((5 + length) / 6)**alpha``) and stops at ``max_length`` tokens
 (vectorseq: ``max_length_ratio * source length + max_length_extra``), so beam outputs may differ slightly while
 greedy outputs are the same; a literal ``</s>``, ``<pad>`` or ``<unk>`` typed in the input is a special token to
-the tokenizer (to vectorseq, text); ``skip_special_tokens`` drops ``<unk>`` from outputs (vectorseq writes it).
+the tokenizer (to vectorseq, text); ``skip_special_tokens`` drops ``<unk>`` from outputs (vectorseq writes it);
+MarianTokenizer strips the outer spaces of its output (a final lone ``▁`` piece decodes to a trailing space in
+vectorseq).
 """
 from __future__ import annotations
 
@@ -229,7 +231,8 @@ def marian_config(tr: Translator, settings: dict[str, Any]) -> Any:
         # our feed-forward dropout sits after the ReLU: MarianMT's activation_dropout (only used in training)
         dropout=m.dropout, attention_dropout=m.attention_dropout, activation_dropout=m.dropout,
         max_position_embeddings=MAX_POSITIONS, pad_token_id=PAD_ID, eos_token_id=EOS_ID,
-        decoder_start_token_id=BOS_ID, forced_eos_token_id=EOS_ID, **settings)
+        # generation settings live in generation_config.json (MarianConfig's forced_eos default 0 would be ours)
+        decoder_start_token_id=BOS_ID, forced_eos_token_id=None, **settings)
 
 
 def generation_config(cfg: Config) -> Any:
@@ -283,9 +286,10 @@ def sample_texts(tr: Translator, n: int = 8, seed: int = 0) -> list[str]:
     return texts
 
 
-def max_logit_difference(tr: Translator, hf: Any, tokenizer: Any, texts: list[str]) -> float:
-    """max |logit(ours) - logit(transformers)| with teacher forcing on ``texts`` (both as sources and,
-    re-encoded by the target vectorizer, as decoder inputs); also checks the tokenizer gives our source ids."""
+def max_logit_difference(tr: Translator, hf: Any, tokenizer: Any, texts: list[str],
+                         targets: list[str] | None = None) -> float:
+    """max |logit(ours) - logit(transformers)| with teacher forcing: ``texts`` are the sources, ``targets``
+    (default: ``texts`` again) the decoder inputs; also checks the tokenizer gives our source ids."""
     ours = tr.encode_sources(texts)
     theirs = tokenizer(texts)["input_ids"]
     if theirs != ours:
@@ -293,7 +297,7 @@ def max_logit_difference(tr: Translator, hf: Any, tokenizer: Any, texts: list[st
         raise VectorseqError(f"export to huggingface: the tokenizer encodes {texts[bad]!r} as {theirs[bad]} but "
                              f"vectorseq as {ours[bad]}; please report this with the model's config.yaml")
     enc = tokenizer(texts, return_tensors="pt", padding=True)
-    tgt = [[BOS_ID] + tr.tgt_vectorizer.encode(t) for t in texts]
+    tgt = [[BOS_ID] + tr.tgt_vectorizer.encode(t) for t in (texts if targets is None else targets)]
     T = max(map(len, tgt))
     dec = torch.tensor([t + [PAD_ID] * (T - len(t)) for t in tgt])
     with torch.inference_mode():

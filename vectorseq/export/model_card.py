@@ -65,7 +65,7 @@ def _training(cfg: Config, metrics: dict[str, Any]) -> str:
 
 def _scores(metrics: dict[str, Any]) -> str:
     rows = []
-    best = metrics.get("best") or {}
+    best = {k[len("valid_"):]: v for k, v in (metrics.get("best") or {}).items() if k.startswith("valid_")}
     for name, scores in (("validation (best, greedy)", best), ("test (configured search)", metrics.get("test") or {})):
         got = {k: scores[k] for k in ("bleu", "chrf", "bleu_lc") if isinstance(scores.get(k), (int, float))}
         if got:
@@ -120,7 +120,7 @@ gave vectorseq's token ids. Greedy outputs are the same as `vectorseq translate 
 beam search ranks by `score / length**alpha` (vectorseq: `((5 + length) / 6)**alpha`) and stops at `max_length`
 (vectorseq: `{cfg.decoding.max_length_ratio} * source length + {cfg.decoding.max_length_extra}`), so beam outputs can
 differ slightly; a literal `</s>`, `<pad>` or `<unk>` in the input is a special token here (text to vectorseq);
-`skip_special_tokens` drops `<unk>` from outputs.
+`skip_special_tokens` drops `<unk>` from outputs; the tokenizer strips the outer spaces of its output.
 
 ## Full vectorseq config
 ```yaml
