@@ -15,6 +15,7 @@ import pytest
 import torch
 
 transformers = pytest.importorskip("transformers")
+pytestmark = pytest.mark.slow  # trains two small models (about a minute on one free core)
 
 from _tiny_training import quiet, tiny_config  # noqa: E402
 
@@ -138,6 +139,7 @@ def test_export_folder_layout_and_mapping(exported):
     assert (separate / "source.spm").read_bytes() != (separate / "target.spm").read_bytes()
     gen = json.loads((shared / "generation_config.json").read_text())
     assert gen["num_beams"] == 5 and gen["decoder_start_token_id"] == 2 and gen["forced_eos_token_id"] == 3
+    assert gen["length_penalty"] == 0.75  # GNMT alpha 1.0, approximated (GNMT_SLOPE)
     card = (shared / "README.md").read_text()
     for part in ("pipeline_tag: translation", "## Data", "## Vectorization", "## Training", "## Scores",
                  "Post-norm Transformer", "| test (configured search) |"):

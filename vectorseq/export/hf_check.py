@@ -84,16 +84,18 @@ def greedy_identical(tr: Translator, model: Any, tokenizer: Any, texts: Sequence
 def exactness(tr: Translator, model: Any, tokenizer: Any, sources: Sequence[str], references: Sequence[str],
               beam: int = 5, logit_batch: int = 32) -> dict[str, Any]:
     """Greedy agreement, the largest logit difference on the first ``logit_batch`` sources (teacher forcing on
-    their references) and corpus BLEU of beam search both ways, with vectorseq's length-penalty alpha."""
+    their references) and corpus BLEU of beam search both ways, each with its own length penalty: vectorseq's
+    GNMT alpha, and the one the export wrote into generation_config.json."""
     same = greedy_identical(tr, model, tokenizer, sources)
     logit_diff = max_logit_difference(tr, model, tokenizer, list(sources[:logit_batch]),
                                       targets=list(references[:logit_batch]))
-    alpha = tr.config.decoding.length_penalty
+    alpha, a = tr.config.decoding.length_penalty, model.generation_config.length_penalty
     ours = tr.translate(list(sources), beam=beam, length_penalty=alpha)
-    theirs = hf_translate(model, tokenizer, sources, length_limits(tr, sources), beam, alpha)
+    theirs = hf_translate(model, tokenizer, sources, length_limits(tr, sources), beam, a)
     bleu = [sacrebleu.corpus_bleu(h, [list(references)]).score for h in (ours, theirs)]
     return {"sentences": len(sources), "greedy_identical": sum(same),
             "greedy_differing_lines": [i + 1 for i, s in enumerate(same) if not s][:20],
-            "max_abs_logit_difference": logit_diff, "beam": beam, "length_penalty": alpha,
+            "max_abs_logit_difference": logit_diff, "beam": beam, "length_penalty_gnmt_vectorseq": alpha,
+            "length_penalty_transformers": a,
             "bleu_vectorseq": round(bleu[0], 2), "bleu_transformers": round(bleu[1], 2),
-            "beam_outputs_identical": sum(a == b for a, b in zip(ours, theirs))}
+            "beam_outputs_identical": sum(a.strip() == b for a, b in zip(ours, theirs))}

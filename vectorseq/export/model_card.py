@@ -117,7 +117,8 @@ The weights are vectorseq's, renumbered in the model dimension to MarianMT's sin
 reparametrization). At export time, teacher-forced logits on {check['sentences']} sentences differed from
 vectorseq's by at most {check['max_abs_logit_difference']:.1e} (tolerance {check['tolerance']}), and the tokenizer
 gave vectorseq's token ids. Greedy outputs are the same as `vectorseq translate --beam 1`. Differences that remain:
-beam search ranks by `score / length**alpha` (vectorseq: `((5 + length) / 6)**alpha`) and stops at `max_length`
+beam search ranks by `score / length**a` with `a = 0.75 * alpha` (vectorseq: GNMT `((5 + length) / 6)**alpha`, which
+`a` approximates at typical lengths) and stops at `max_length`
 (vectorseq: `{cfg.decoding.max_length_ratio} * source length + {cfg.decoding.max_length_extra}`), so beam outputs can
 differ slightly; a literal `</s>`, `<pad>` or `<unk>` in the input is a special token here (text to vectorseq);
 `skip_special_tokens` drops `<unk>` from outputs; the tokenizer strips the outer spaces of its output.
