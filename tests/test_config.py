@@ -14,6 +14,8 @@ def test_config_unknown_key_has_did_you_mean():
         config_from_dict({"training": {"max_setps": 3}})
     with pytest.raises(ConfigError, match=r"model.type: 'lstm' is not valid; expected one of 'transformer', 'rnn'"):
         config_from_dict({"model": {"type": "lstm"}, "training": {"max_steps": 1}})
+    with pytest.raises(ConfigError, match=r"model.norm: 'postnorm' is not valid; expected one of 'pre', 'post'"):
+        config_from_dict({"model": {"norm": "postnorm"}, "training": {"max_steps": 1}})
     with pytest.raises(ConfigError, match="at least one of max_steps"):
         config_from_dict({})
     with pytest.raises(ConfigError, match="must not be negative"):

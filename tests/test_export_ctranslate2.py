@@ -197,17 +197,19 @@ class _Cfg:
         beam_size, length_penalty, max_length_ratio, max_length_extra, batch_size = 1, 1.0, 1.5, 10, 8
 
 
-@pytest.mark.parametrize("variant", ["projection", "one_hot"])
+@pytest.mark.parametrize("variant", ["projection", "one_hot", "post_norm"])
 def test_folded_input_layers(tmp_path, variant):
-    """Tables of another width (linear projection, tied output through `pre`) and one-hot inputs fold exactly."""
+    """Tables of another width (linear projection, tied output through `pre`) and one-hot inputs fold exactly;
+    a post-norm model (model.norm: post) exports as CTranslate2's post-norm Transformer, no final norms."""
     torch.manual_seed(3)
     words = [f"w{i}" for i in range(30)]
     vec = TextVectorizer(split="whitespace", standardize=None, vocabulary=words)
     V, d = vec.vocabulary_size(), 32
-    src_in = EmbeddingInput(V, d, dim=24, scale=2.5) if variant == "projection" else OneHotInput(V, d)
+    src_in = OneHotInput(V, d) if variant == "one_hot" else EmbeddingInput(V, d, dim=24, scale=2.5)
     tgt_in = EmbeddingInput(V, d, dim=40, scale=0.9)  # wider than d_model: tied output goes through `pre`
     model = TransformerSeq2Seq(src_in, tgt_in, V, d_model=d, ff_size=64, heads=4, encoder_layers=2,
-                               decoder_layers=1, dropout=0.0, tie_embeddings=True).eval()
+                               decoder_layers=1, dropout=0.0, tie_embeddings=True,
+                               norm="post" if variant == "post_norm" else "pre").eval()
     spec = build_ctranslate2_spec(model, vec.get_vocabulary(), vec.get_vocabulary())
     spec.validate()
     spec.optimize()

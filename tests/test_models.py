@@ -18,8 +18,9 @@ from _tiny_training import quiet, tiny_config
 _Vocab = FakeVocab
 
 
-@pytest.mark.parametrize("model_type, variant", [("transformer", {}), ("rnn", {}), ("rnn", {"rnn_cell": "gru"}),
-                                                  ("rnn", {"attention": "luong"}), ("rnn", {"bidirectional": False})])
+@pytest.mark.parametrize("model_type, variant", [("transformer", {}), ("transformer", {"norm": "post"}), ("rnn", {}),
+                                                  ("rnn", {"rnn_cell": "gru"}), ("rnn", {"attention": "luong"}),
+                                                  ("rnn", {"bidirectional": False})])
 def test_incremental_decoding_matches_full_forward(model_type, variant):
     torch.manual_seed(0)
     V = 23
@@ -36,10 +37,11 @@ def test_incremental_decoding_matches_full_forward(model_type, variant):
     torch.testing.assert_close(torch.stack(steps, 1), full, rtol=1e-4, atol=1e-5)
 
 
-def test_transformer_cache_equals_uncached_prefix():
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_transformer_cache_equals_uncached_prefix(norm):
     torch.manual_seed(1)
     V = 19
-    model = build_model(_cfg("transformer"), _Vocab(V), _Vocab(V)).eval()
+    model = build_model(_cfg("transformer", norm=norm), _Vocab(V), _Vocab(V)).eval()
     src, mask = _random_batch(V)
     prefix = torch.cat([torch.full((5, 1), BOS_ID), torch.randint(4, V, (5, 5))], 1)
     with torch.no_grad():
@@ -103,3 +105,24 @@ def test_rnn_variants_train_save_and_translate(tmp_path, variant, check):
     out = tr.translate(texts, beam=2)
     assert len(out) == 3 and all(isinstance(t, str) for t in out)
     assert out == Translator.load(tmp_path / "m").translate(texts, beam=2)
+
+
+def test_post_norm_normalizes_after_each_residual_and_has_no_final_norm():
+    """model.norm: post is LN(x + F(x)) per sub-layer (every layer's output has zero mean, unit variance before
+    the affine LayerNorm part, which starts at identity), and keeps no final LayerNorm weights."""
+    torch.manual_seed(2)
+    V = 21
+    pre = build_model(_cfg("transformer", norm="pre"), _Vocab(V), _Vocab(V)).eval()
+    post = build_model(_cfg("transformer", norm="post"), _Vocab(V), _Vocab(V)).eval()
+    assert {k for k in pre.state_dict() if "enc_norm" in k or "dec_norm" in k} == {
+        "enc_norm.weight", "enc_norm.bias", "dec_norm.weight", "dec_norm.bias"}
+    assert not any("enc_norm" in k or "dec_norm" in k for k in post.state_dict())
+    assert pre.num_parameters() - post.num_parameters() == 4 * 32
+    src, mask = _random_batch(V)
+    with torch.no_grad():
+        memory = post.encode(src, mask).memory
+    torch.testing.assert_close(memory.mean(-1), torch.zeros(memory.shape[:2]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(memory.var(-1, unbiased=False), torch.ones(memory.shape[:2]), atol=1e-3, rtol=0)
+    post.load_state_dict({k: v for k, v in pre.state_dict().items() if "_norm." not in k})
+    with torch.no_grad():  # same weights, other layout: other outputs
+        assert not torch.allclose(post.encode(src, mask).memory, pre.encode(src, mask).memory, atol=1e-2)

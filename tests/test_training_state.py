@@ -22,12 +22,15 @@ def _weights(d: Path) -> dict[str, torch.Tensor]:
     return load_file(str(d / "checkpoints/last/model.safetensors"))
 
 
-def test_resume_continues_with_identical_losses(tmp_path):
-    full = train(tiny_config(), tmp_path / "full", progress=False, evaluate_test=False, log=quiet)
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_resume_continues_with_identical_losses(tmp_path, norm):
+    model = {"model": {"norm": norm}}
+    full = train(tiny_config(**model), tmp_path / "full", progress=False, evaluate_test=False, log=quiet)
     part = tmp_path / "part"
-    first = train(tiny_config(training={"max_steps": 6}), part, progress=False, evaluate_test=False, log=quiet)
+    first = train(tiny_config(training={"max_steps": 6}, **model), part, progress=False, evaluate_test=False,
+                  log=quiet)
     assert first.steps == 6
-    resumed = train(tiny_config(), part, progress=False, evaluate_test=False, log=quiet)
+    resumed = train(tiny_config(**model), part, progress=False, evaluate_test=False, log=quiet)
     assert resumed.steps == 12
     losses_full = [(h["step"], h["train_loss"], h["valid_loss"]) for h in full.history]
     losses_resumed = [(h["step"], h["train_loss"], h["valid_loss"]) for h in resumed.history]
@@ -36,6 +39,12 @@ def test_resume_continues_with_identical_losses(tmp_path):
     assert wf.keys() == wr.keys()
     for k in wf:
         assert torch.equal(wf[k], wr[k]), k
+    # the layout is part of the saved model: config.yaml says it, the weights fit it, translation runs
+    tr = Translator.load(part)
+    assert tr.config.model.norm == norm and tr.model.norm == norm
+    assert ("enc_norm.weight" in wf) == (norm == "pre")
+    out = tr.translate(["twenty-one", "three hundred and five"], beam=2)
+    assert len(out) == 2 and all(isinstance(x, str) for x in out)
 
 
 def test_checkpoint_meta_keeps_the_format_of_vectorseq_0_1(tmp_path):

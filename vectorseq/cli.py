@@ -433,7 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="export a model folder to another engine")
     x.add_argument("model_dir")
     x.add_argument("--output", "-o", required=True)
-    x.add_argument("--format", default="ctranslate2", choices=["ctranslate2"])
+    x.add_argument("--format", default="ctranslate2", choices=["ctranslate2", "huggingface"],
+                   help="ctranslate2: a CTranslate2 folder; huggingface: a transformers MarianMT folder "
+                        "(post-norm models: train with model.norm: post)")
     x.add_argument("--quantization", default=None,
                    choices=["int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
                             "bfloat16", "float32"],

@@ -300,6 +300,11 @@ class ModelConfig:
     dropout: float = _f(0.1, "Dropout on embeddings, attention outputs and feed-forward / RNN outputs.",
                             ge=0, lt=1)
     attention_dropout: float = _f(0.0, "Dropout on attention weights (Transformer).", ge=0, lt=1)
+    norm: Literal["pre", "post"] = _f(
+        "pre", "Transformer: where each sub-layer's LayerNorm sits. pre: x + F(LN(x)), with a final LayerNorm after "
+        "the encoder and the decoder (trains stably without long warmup); post: LN(x + F(x)), no final LayerNorm "
+        "(Vaswani et al. 2017; MarianMT's layout, so `vectorseq export --format huggingface` can write it as a "
+        "MarianMT model). Folders saved before this key existed are pre-norm.")
     tie_embeddings: bool = _f(True, "Tie the decoder's input embedding and output projection.")
     share_embeddings: bool = _f(False, "One embedding table for encoder and decoder (needs vectorizer.shared).")
     rnn_cell: Literal["lstm", "gru"] = _f("lstm", "rnn: recurrent cell.")

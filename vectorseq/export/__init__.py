@@ -1,6 +1,7 @@
 """Exports of a model folder to other inference engines, and those engines behind the Translator API.
 
-- :mod:`vectorseq.export.ctranslate2`: :func:`export_model` writes a CTranslate2 model folder;
+- :mod:`vectorseq.export.ctranslate2`: :func:`export_model` writes a CTranslate2 model folder (or, with
+  ``format="huggingface"``, a transformers MarianMT folder: :mod:`vectorseq.export.huggingface`);
 - :mod:`vectorseq.export.ct2_translator`: :class:`CT2Translator` translates with it.
 """
 from .ct2_translator import CT2Translator

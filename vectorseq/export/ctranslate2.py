@@ -13,8 +13,8 @@ turn text into tokens and back: ``config.yaml``, ``vectorizer_shared/`` (or ``ve
 
 How our Transformer maps onto ``ctranslate2.specs.TransformerSpec``
 --------------------------------------------------------------------
-* pre-norm layers (``pre_norm=True``) with final encoder/decoder layer norms (``enc_norm``/``dec_norm``),
-  ReLU feed-forward, layer-norm epsilon 1e-5 (PyTorch's default; CTranslate2's own default is 1e-6);
+* pre-norm layers (``pre_norm=True``) with final encoder/decoder layer norms (``enc_norm``/``dec_norm``), or
+  for ``model.norm: post`` post-norm layers (``pre_norm=False``, no final layer norms), ReLU feed-forward, layer-norm epsilon 1e-5 (PyTorch's default; CTranslate2's own default is 1e-6);
 * self-attention: our fused ``qkv`` linear is CTranslate2's fused ``[q; k; v]`` ``linear[0]``; cross-attention:
   ``q`` is ``linear[0]`` and our fused ``kv`` is ``linear[1]`` (``[k; v]``); ``out`` is ``linear[2]``;
 * embeddings: the input layer computes ``proj(table[ids] * scale)``. ``scale`` is a stored buffer (sqrt(dim)
@@ -51,14 +51,14 @@ import torch
 
 from ..config import load_config
 from ..data.directions import direction_plan
-from ..embeddings.factory import EmbeddingInput, OneHotInput, PadTruncate
-from ..models.transformer import TransformerSeq2Seq, sinusoidal_positions
 from ..errors import VectorseqError
-from ..modelfolder import CONFIG_FILE, METRICS_FILE, VECTORIZER_DIRS, vectorizer_dirs
+from ..models.transformer import TransformerSeq2Seq, sinusoidal_positions
+from ..modelfolder import CONFIG_FILE, METRICS_FILE, vectorizer_dirs
 from ..translator import Translator
+from .huggingface import export_huggingface
+from .tables import EXPORT_FILE, input_table, output_weight, prepare_output
 
-FORMATS = ("ctranslate2",)
-EXPORT_FILE = "vectorseq_export.json"
+FORMATS = ("ctranslate2", "huggingface")
 #: files that a CTranslate2 export writes (removed first when re-exporting into the same folder)
 _CT2_FILES = ("model.bin", "config.json", "shared_vocabulary.json", "source_vocabulary.json",
               "target_vocabulary.json", "vocabulary.json")
@@ -100,44 +100,6 @@ def check_exportable(cfg: Any) -> None:
                 "`embedding` and `one_hot` inputs can be exported; translate this model with `vectorseq translate`")
 
 
-def _input_table(layer: torch.nn.Module, side: str) -> tuple[torch.Tensor, float]:
-    """(table [V, d_model] such that input = table[ids] * scale, scale) for one input layer."""
-
-    if isinstance(layer, EmbeddingInput):
-        if not getattr(layer, "uses_positions", True):
-            raise VectorseqError(f"export to ctranslate2: the {side} input layer does not use positions; "
-                                 "CTranslate2 always adds them")
-        w = layer.token_embedding.weight.detach().float()
-        proj = layer.proj
-        if isinstance(proj, torch.nn.Identity):
-            table = w
-        elif isinstance(proj, torch.nn.Linear):
-            table = w @ proj.weight.detach().float().t()
-            if proj.bias is not None:  # never built by the factory; a bias would not commute with the scale
-                raise VectorseqError(f"export to ctranslate2: the {side} embedding projection has a bias")
-        elif isinstance(proj, PadTruncate):
-            table = proj(w)
-        else:
-            raise VectorseqError(f"export to ctranslate2: unknown {side} embedding projection "
-                                 f"{type(proj).__name__}")
-        return table, float(layer.scale)
-    if isinstance(layer, OneHotInput):
-        return layer.linear.weight.detach().float().t(), 1.0
-    raise VectorseqError(
-        f"export to ctranslate2: the {side} input layer is {type(layer).__name__}; only embedding tables "
-        "(input: embedding) and one-hot inputs can be exported")
-
-
-def _output_weight(model: torch.nn.Module) -> torch.Tensor:
-    out = model.output
-    if out.tied is None:
-        return out.proj.weight.detach().float()
-    w = out.tied.weight.detach().float()  # the unscaled table: logits = pre(x) @ W^T
-    if isinstance(out.pre, torch.nn.Linear):
-        w = w @ out.pre.weight.detach().float()  # [V, e] @ [e, d] -> [V, d]
-    return w
-
-
 def unique_tokens(vocab: list[str]) -> list[str]:
     """The vocabulary with any repeated string renamed (``<vectorseq:ID>``), so token -> id is one-to-one."""
     seen: set[str] = set()
@@ -167,14 +129,16 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
         raise VectorseqError(f"export to ctranslate2: {type(model).__name__} is not a Transformer; "
                              "CTranslate2 runs Transformer models only")
     heads = model.encoder[0].attn.h if len(model.encoder) else model.decoder[0].self_attn.h
+    pre = getattr(model, "norm", "pre") == "pre"
     spec = transformer_spec.TransformerSpec.from_config(
-        (len(model.encoder), len(model.decoder)), heads, pre_norm=True,
+        (len(model.encoder), len(model.decoder)), heads, pre_norm=pre,
         activation=common_spec.Activation.RELU)
     cfg = spec.config
     cfg.unk_token, cfg.bos_token, cfg.eos_token = "<unk>", "<s>", "</s>"
     cfg.decoder_start_token = "<s>"
     cfg.add_source_bos, cfg.add_source_eos = False, False  # the CT2 translator appends </s> itself
-    cfg.layer_norm_epsilon = float(model.enc_norm.eps)
+    eps = float(model.decoder[0].norm1.eps)  # every LayerNorm is built with PyTorch's default
+    cfg.layer_norm_epsilon = eps
 
     d = model.d_model
     positions = _np(sinusoidal_table(max_positions, d))
@@ -185,17 +149,18 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
             ls.bias = _np(mod.bias)
 
     def norm(ns: Any, mod: torch.nn.LayerNorm) -> None:
-        if abs(mod.eps - model.enc_norm.eps) > 1e-12:
+        if abs(mod.eps - eps) > 1e-12:
             raise VectorseqError("export to ctranslate2: layer norms with different epsilons")
         ns.gamma, ns.beta = _np(mod.weight), _np(mod.bias)
 
     # encoder
-    table, scale = _input_table(model.src_input, "source")
+    table, scale = input_table(model.src_input, "source", "ctranslate2")
     enc = spec.encoder
     enc.embeddings[0].weight = _np(table)
     enc.scale_embeddings = scale
     enc.position_encodings.encodings = positions
-    norm(enc.layer_norm, model.enc_norm)
+    if pre:  # post-norm specs have no final layer norm (nor has the model)
+        norm(enc.layer_norm, model.enc_norm)
     for ls, layer in zip(enc.layer, model.encoder):
         norm(ls.self_attention.layer_norm, layer.norm1)
         linear(ls.self_attention.linear[0], layer.attn.qkv)
@@ -205,12 +170,13 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
         linear(ls.ffn.linear_1, layer.ff[3])
 
     # decoder
-    table, scale = _input_table(model.tgt_input, "target")
+    table, scale = input_table(model.tgt_input, "target", "ctranslate2")
     dec = spec.decoder
     dec.embeddings.weight = _np(table)
     dec.scale_embeddings = scale
     dec.position_encodings.encodings = positions
-    norm(dec.layer_norm, model.dec_norm)
+    if pre:
+        norm(dec.layer_norm, model.dec_norm)
     for ls, layer in zip(dec.layer, model.decoder):
         norm(ls.self_attention.layer_norm, layer.norm1)
         linear(ls.self_attention.linear[0], layer.self_attn.qkv)
@@ -222,7 +188,7 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
         norm(ls.ffn.layer_norm, layer.norm3)
         linear(ls.ffn.linear_0, layer.ff[0])
         linear(ls.ffn.linear_1, layer.ff[3])
-    dec.projection.weight = _np(_output_weight(model))
+    dec.projection.weight = _np(output_weight(model))
 
     spec.register_source_vocabulary(unique_tokens(list(src_vocab)))
     spec.register_target_vocabulary(unique_tokens(list(tgt_vocab)))
@@ -230,33 +196,21 @@ def build_ctranslate2_spec(model: torch.nn.Module, src_vocab: list[str], tgt_voc
 
 
 # ------------------------------------------------------------------------------------------------ export
-def _prepare_output(model_dir: Path, out: Path) -> None:
-    if out.resolve() == model_dir.resolve():
-        raise VectorseqError(f"export: --output {out} is the model folder itself; choose another folder")
-    if out.exists():
-        if not out.is_dir():
-            raise VectorseqError(f"export: {out} exists and is not a folder")
-        if any(out.iterdir()) and not (out / EXPORT_FILE).is_file():
-            raise VectorseqError(f"export: {out} exists and is not empty (and is not a previous export); "
-                                 "choose a new folder")
-        for name in _CT2_FILES + (EXPORT_FILE, CONFIG_FILE, METRICS_FILE):
-            (out / name).unlink(missing_ok=True)
-        for name in VECTORIZER_DIRS:
-            if (out / name).is_dir():
-                shutil.rmtree(out / name)
-    out.mkdir(parents=True, exist_ok=True)
-
-
 def export_model(model_dir: str | Path, output_dir: str | Path, format: str = "ctranslate2",
                  quantization: str | None = None, max_positions: int = DEFAULT_MAX_POSITIONS) -> Path:
     """Convert a vectorseq model folder for another engine; returns the exported folder.
 
-    ``format``: ``"ctranslate2"``. ``quantization``: a CTranslate2 weight type (``int8``, ``int8_float32``,
+    ``format``: ``"ctranslate2"`` or ``"huggingface"`` (a transformers MarianMT folder, for ``model.norm:
+    post`` models; see :mod:`vectorseq.export.huggingface`). ``quantization`` (ctranslate2 only): a CTranslate2 weight type (``int8``, ``int8_float32``,
     ``int8_float16``, ``int16``, ``float16``, ``bfloat16``, ``float32``) or None (float32 weights; the
     compute type can still be chosen when loading, e.g. ``compute_type="int8"``).
     """
     if format not in FORMATS:
         raise VectorseqError(f"export: unknown format {format!r}; supported: {', '.join(FORMATS)}")
+    if format == "huggingface":
+        if quantization is not None:
+            raise VectorseqError("export: --quantization applies to --format ctranslate2 only")
+        return export_huggingface(model_dir, output_dir)
     ct2 = require_ctranslate2()
     from ctranslate2.specs.model_spec import ACCEPTED_MODEL_TYPES  # optional heavy dependency
 
@@ -281,7 +235,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, format: str = "c
         raise VectorseqError(f"export to ctranslate2: the converted model is incomplete: {e}") from None
 
     out = Path(output_dir)
-    _prepare_output(src_dir, out)
+    prepare_output(src_dir, out, _CT2_FILES + (CONFIG_FILE, METRICS_FILE))
     spec.save(str(out))
     shutil.copyfile(src_dir / CONFIG_FILE, out / CONFIG_FILE)
     for s in {*vectorizer_dirs(src_dir, cfg.vectorizer.shared)}:

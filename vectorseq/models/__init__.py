@@ -30,7 +30,7 @@ def build_model(cfg: Any, src_vectorizer: Any, tgt_vectorizer: Any) -> Seq2Seq:
         return TransformerSeq2Seq(src_in, tgt_in, V, d_model=m.d_model, ff_size=m.ff_size, heads=m.heads,
                                   encoder_layers=m.encoder_layers, decoder_layers=m.decoder_layers,
                                   dropout=m.dropout, attention_dropout=m.attention_dropout,
-                                  tie_embeddings=m.tie_embeddings)
+                                  tie_embeddings=m.tie_embeddings, norm=m.norm)
     return RNNSeq2Seq(src_in, tgt_in, V, d_model=m.d_model, encoder_layers=m.encoder_layers,
                       decoder_layers=m.decoder_layers, dropout=m.dropout, cell=m.rnn_cell,
                       bidirectional=m.bidirectional, attention=m.attention, tie_embeddings=m.tie_embeddings)

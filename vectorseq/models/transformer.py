@@ -1,4 +1,9 @@
-"""Transformer encoder-decoder (pre-norm, sinusoidal positions), readable top to bottom.
+"""Transformer encoder-decoder (pre-norm or post-norm, sinusoidal positions), readable top to bottom.
+
+``norm="pre"`` (the default) puts a LayerNorm before each sub-layer, ``x + F(LN(x))``, and one after the
+last encoder and decoder layer; ``norm="post"`` is the original layout of Vaswani et al. (2017),
+``LN(x + F(x))``, with no final LayerNorm (``enc_norm``/``dec_norm`` are identities then, so the weights file
+holds none). Post-norm is what MarianMT runs, which the Hugging Face export relies on.
 
 Shapes: B batch, S source length, T target length, D d_model, H heads, V target vocabulary.
 Masks are boolean with True = a real token. Attention runs through
@@ -115,21 +120,33 @@ class FeedForward(nn.Sequential):
         super().__init__(nn.Linear(d, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, d))
 
 
+NORMS = ("pre", "post")
+
+
+def residual(x: Tensor, norm: nn.LayerNorm, pre: bool, sublayer, drop: nn.Dropout) -> Tensor:
+    """One residual sub-layer: pre-norm ``x + drop(F(LN(x)))`` or post-norm ``LN(x + drop(F(x)))``."""
+    if pre:
+        return x + drop(sublayer(norm(x)))
+    return norm(x + drop(sublayer(x)))
+
+
 class EncoderLayer(nn.Module):
-    def __init__(self, d: int, heads: int, ff: int, dropout: float, attn_dropout: float):
+    def __init__(self, d: int, heads: int, ff: int, dropout: float, attn_dropout: float, pre: bool = True):
         super().__init__()
+        self.pre = pre
         self.norm1, self.attn = nn.LayerNorm(d), SelfAttention(d, heads, attn_dropout)
         self.norm2, self.ff = nn.LayerNorm(d), FeedForward(d, ff, dropout)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        x = x + self.drop(self.attn(self.norm1(x), key_mask=mask))
-        return x + self.drop(self.ff(self.norm2(x)))
+        x = residual(x, self.norm1, self.pre, lambda h: self.attn(h, key_mask=mask), self.drop)
+        return residual(x, self.norm2, self.pre, self.ff, self.drop)
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, d: int, heads: int, ff: int, dropout: float, attn_dropout: float):
+    def __init__(self, d: int, heads: int, ff: int, dropout: float, attn_dropout: float, pre: bool = True):
         super().__init__()
+        self.pre = pre
         self.norm1, self.self_attn = nn.LayerNorm(d), SelfAttention(d, heads, attn_dropout)
         self.norm2, self.cross_attn = nn.LayerNorm(d), CrossAttention(d, heads, attn_dropout)
         self.norm3, self.ff = nn.LayerNorm(d), FeedForward(d, ff, dropout)
@@ -137,9 +154,11 @@ class DecoderLayer(nn.Module):
 
     def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor,
                 cache: dict | None = None, weights: list[Tensor] | None = None) -> Tensor:
-        x = x + self.drop(self.self_attn(self.norm1(x), causal=True, cache=cache))
-        x = x + self.drop(self.cross_attn(self.norm2(x), kv, memory_mask, weights))
-        return x + self.drop(self.ff(self.norm3(x)))
+        # the self-attention cache holds keys/values of this layer's input (pre-norm: LN(x), post-norm: x),
+        # so incremental decoding is exact in both layouts
+        x = residual(x, self.norm1, self.pre, lambda h: self.self_attn(h, causal=True, cache=cache), self.drop)
+        x = residual(x, self.norm2, self.pre, lambda h: self.cross_attn(h, kv, memory_mask, weights), self.drop)
+        return residual(x, self.norm3, self.pre, self.ff, self.drop)
 
 
 @dataclass
@@ -155,17 +174,23 @@ class TransformerState:
 class TransformerSeq2Seq(Seq2Seq):
     def __init__(self, src_input: nn.Module, tgt_input: nn.Module, vocab_size: int, d_model: int = 128,
                  ff_size: int = 256, heads: int = 4, encoder_layers: int = 4, decoder_layers: int = 4,
-                 dropout: float = 0.1, attention_dropout: float = 0.0, tie_embeddings: bool = True):
+                 dropout: float = 0.1, attention_dropout: float = 0.0, tie_embeddings: bool = True,
+                 norm: str = "pre"):
         super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
         self.src_input, self.tgt_input = src_input, tgt_input
-        self.d_model = d_model
+        self.d_model, self.norm = d_model, norm
+        pre = norm == "pre"
         self.pos = PositionalEncoding(d_model)
         self.drop = nn.Dropout(dropout)
         self.encoder = nn.ModuleList(
-            EncoderLayer(d_model, heads, ff_size, dropout, attention_dropout) for _ in range(encoder_layers))
+            EncoderLayer(d_model, heads, ff_size, dropout, attention_dropout, pre) for _ in range(encoder_layers))
         self.decoder = nn.ModuleList(
-            DecoderLayer(d_model, heads, ff_size, dropout, attention_dropout) for _ in range(decoder_layers))
-        self.enc_norm, self.dec_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+            DecoderLayer(d_model, heads, ff_size, dropout, attention_dropout, pre) for _ in range(decoder_layers))
+        # post-norm layers end in a LayerNorm already: no final one (an Identity holds no weights)
+        self.enc_norm = nn.LayerNorm(d_model) if pre else nn.Identity()
+        self.dec_norm = nn.LayerNorm(d_model) if pre else nn.Identity()
         self.output = OutputLayer(d_model, vocab_size, tgt_input.output_table if tie_embeddings else None)
 
     # ------------------------------------------------------------------ encoder
