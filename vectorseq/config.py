@@ -338,18 +338,16 @@ class TrainingConfig:
     early_stopping_metric: Literal["bleu", "loss"] = _f("bleu", "Which validation score picks the best checkpoint.")
     patience: int | None = _f(None, "Stop after this many validations without improvement (null = never).")
     min_steps: int | None = _f(None, "Patience may stop a run only after this many updates (null = no minimum).")
-    average_checkpoints: int = _f(
-        0, "Keep the weights of the last N validations; at the end their average replaces model.safetensors if it "
-           "validates better than the best single checkpoint (metrics.json: averaged). 0 = off.", ge=0)
+    average_checkpoints: int = _f(0, "Average the last N validations' weights at the end; kept as model.safetensors "
+                                     "only if it validates better (metrics.json: averaged). 0 = off.", ge=0)
     threads: int | None = _f(None, "torch intra-op threads (null = number of cores).")
     device: str = _f("auto", "auto (cuda when available), cpu, cuda[:N] or mps.",
                      pattern=r"auto|cpu|mps|cuda(:\d+)?", expected="auto, cpu, cuda, cuda:N or mps")
     amp: bool = _f(True, "bf16 autocast on GPUs that support it (ignored on CPU).")
     resume: bool = _f(True, "Resume from MODEL_DIR/checkpoints/last when it exists.")
     log_every: int = _f(50, "Refresh the progress bar statistics every N updates.")
-    dist_timeout_s: float = _f(
-        600.0, "torchrun/DDP: a rank that does not join a collective within this many seconds fails the job.", gt=0
-    )
+    dist_timeout_s: float = _f(600.0, "torchrun/DDP: a rank that does not join a collective within this many "
+                                      "seconds fails the job.", gt=0)
 
 
 # -------------------------------------------------------------------------------------------- decoding
