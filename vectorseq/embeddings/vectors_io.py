@@ -39,8 +39,9 @@ the stream). A header whose count disagrees with the file (a truncated download)
 only a ``count dim`` line is a header without vectors (an error), never one 1-d vector.
 
 Text never becomes binary numbers: after a header, the bytes count as word2vec binary only when up to 8
-records in the head are each a word, a space and ``dim`` finite float32 values whose bytes are not all
-printable text, and the lines that follow do not parse as text vectors (a text file whose header lies
+records in the head are each a word, a space and ``dim`` finite float32 values whose bytes are not text
+(UTF-8 without NUL), the head after the header is not such text either, the header does not
+announce 0 vectors, and the lines that follow do not parse as text vectors (a text file whose header lies
 about the width is read as text, and its bad lines reported, never as float32 garbage).
 
 Readers
@@ -263,7 +264,6 @@ def _is_vector_line(line: bytes, dim: int) -> bool:
     return len(fields) >= dim + 1 and all(is_float(t) for t in fields[-dim:])
 
 
-_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13}  # printable ASCII and whitespace
 _BINARY_RECORDS = 8  # records checked (those inside the head) before bytes count as word2vec binary
 
 
@@ -272,11 +272,11 @@ def _looks_like_w2v_binary(rest: bytes, dim: int, count: int | None = None) -> b
 
     Text must never become numbers (a text file whose header lies about the width once read as float32
     values near 1e-8), so every record inside the head -- up to :data:`_BINARY_RECORDS`, at most ``count``
-    -- must be a word without newline, a space, then ``dim`` finite float32 whose bytes are not all
-    printable text; and the lines after the header must not parse as text vectors.
+    -- must be a word without newline, a space, then ``dim`` finite float32 whose bytes are not text; the
+    bytes after the header must not be UTF-8 text, nor parse as text vectors; ``count`` must not be 0.
     """
-    if _text_vectors_follow(rest):
-        return False
+    if count == 0 or _text_vectors_follow(rest) or _is_text(rest):
+        return False  # a header announcing no vectors has no records; UTF-8 text is text, whatever its fields
     pos, checked, wanted = 0, 0, min(_BINARY_RECORDS, count if count else _BINARY_RECORDS)
     while checked < wanted:
         while pos < len(rest) and rest[pos:pos + 1] == b"\n":  # the newline word2vec writes after a vector
@@ -294,7 +294,21 @@ def _looks_like_w2v_binary(rest: bytes, dim: int, count: int | None = None) -> b
 def _binary_body(body: bytes) -> bool:
     """float32 values that are finite and not just text bytes."""
     usable = body[: len(body) - len(body) % 4]
-    return bool(usable) and not set(body) <= _TEXT_BYTES and bool(np.isfinite(np.frombuffer(usable, "<f4")).all())
+    return bool(usable) and not _is_text(body) and bool(np.isfinite(np.frombuffer(usable, "<f4")).all())
+
+
+def _is_text(data: bytes) -> bool:
+    """Whether ``data`` reads as text: UTF-8 without NUL bytes (its last character may be cut off). A text file
+    with non-ASCII numbers (``٣``) was once taken for float32 bytes; control characters do occur in the words of
+    real vectors files (GloVe's), so only NUL, which float32 values such as 0.5 or 1.0 hold, counts against text.
+    Random float32 bytes are valid UTF-8 with negligible probability beyond a few values."""
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.reason == "unexpected end of data" and len(data) - e.start <= 3
+    return True
 
 
 def _text_vectors_follow(rest: bytes) -> bool:
