@@ -11,7 +11,6 @@ import torch
 
 from ..config import Config, load_config
 from ..evaluation import evaluate
-from ..jsonl import read_jsonl
 from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights
 from ..translator import Translator
 from .curve import plot_curve
@@ -21,7 +20,7 @@ from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, enc
                       prepare_vectorizers, prepare_vectors, record_vector_widths)
 from .run import Run, start_run
 from .state import TrainState
-from .validation import Validator
+from .validation import Validator, resumed_log
 
 
 @dataclass
@@ -60,7 +59,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         optimizer = build_optimizer(model, cfg)
         last = run.out / LAST_CHECKPOINT
         state = TrainState.load(last, model, optimizer, run.device) if run.resuming else TrainState()
-        history = read_jsonl(run.out / LOG_FILE) if run.resuming else []
+        history = resumed_log(run.out / LOG_FILE, state.step) if run.resuming else []
         validator = Validator(run, valid_ids, data.splits["valid"].tgt, tgt_vec, history)
         trainer = Trainer(run, model, optimizer, source, state, validator, progress)
         run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "

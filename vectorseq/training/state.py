@@ -114,9 +114,12 @@ def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer
     rng_meta, rng_tensors = _rng_state()
     tensors.update(rng_tensors)
     save_file(tensors, str(tmp / "state.safetensors"))
-    (tmp / "state.json").write_text(json.dumps({
+    # state.json marks the checkpoint complete, so it appears only whole: a kill while writing it once left a
+    # torn state.json in last.tmp that recovery took for a complete checkpoint
+    (tmp / "state.json.tmp").write_text(json.dumps({
         "meta": meta, "rng": rng_meta, "optimizer": {"param_groups": opt["param_groups"], "scalars": state_meta},
     }))
+    os.replace(tmp / "state.json.tmp", tmp / "state.json")
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
@@ -137,11 +140,20 @@ def recover_checkpoint(directory: str | Path) -> str | None:
         return None
     for suffix in (".tmp", ".old"):  # newest first
         candidate = directory.with_name(directory.name + suffix)
-        if (candidate / "state.json").is_file():
+        if _complete(candidate):
             shutil.rmtree(directory, ignore_errors=True)
             os.replace(candidate, directory)
             return candidate.name
     return None
+
+
+def _complete(checkpoint: Path) -> bool:
+    """Whether a checkpoint folder was written to the end: its ``state.json`` (written last) parses."""
+    try:
+        json.loads((checkpoint / "state.json").read_text())
+    except (OSError, ValueError):  # missing, or torn by a kill of an older vectorseq that wrote it in place
+        return False
+    return (checkpoint / WEIGHTS_FILE).is_file() and (checkpoint / "state.safetensors").is_file()
 
 
 def load_training_state(directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..data.batching import source_with_eos
 from ..decoding import translate_ids
 from ..errors import VectorseqError
 from ..evaluation import score
-from ..jsonl import append_jsonl
+from ..jsonl import append_jsonl, read_jsonl, write_jsonl
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
 from ..vectorizer import TextVectorizer
 from .run import Run
@@ -72,6 +73,18 @@ def patience_met(tc: Any, state: TrainState) -> bool:
     return tc.min_steps is None or state.step >= tc.min_steps
 
 
+def resumed_log(path: Path, step: int) -> list[dict[str, Any]]:
+    """The training log a run resumed from the checkpoint of update ``step`` continues: its records up to that
+    step. A newer record belongs to a validation whose checkpoint a kill prevented (it runs again), a line cut
+    short by a kill is no record; when either is there the file is rewritten without it (atomically)."""
+    records = read_jsonl(path, skip_broken=True)
+    kept = [r for r in records if isinstance(r, dict) and isinstance(r.get("step"), int) and r["step"] <= step]
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    if len(kept) != sum(1 for line in lines if line.strip()):
+        write_jsonl(path, kept)
+    return kept
+
+
 class Validator:
     """The validation set and the model folder; called by the loop at each validation."""
 
@@ -102,9 +115,12 @@ class Validator:
         for k, v in decided.items():
             setattr(state, k, v)
         if self.dist.main:
-            state.save(self.out / LAST_CHECKPOINT, model, optimizer)
             record["validation_s"] = round(time.time() - window, 1)
+            # the record is logged before the checkpoint of its step is committed: a kill between the two leaves a
+            # record newer than the checkpoint, which resume drops (that validation runs again); in the other
+            # order a kill between them lost the record
             append_jsonl(self.out / LOG_FILE, [record])
+            state.save(self.out / LAST_CHECKPOINT, model, optimizer)
         return stop_reason
 
     def _diverged(self, state: TrainState, loss_sum: float) -> VectorseqError:
