@@ -16,8 +16,8 @@ from hypothesis.control import currently_in_test_context
 
 from vectorseq.errors import VectorseqError
 
-#: examples per fuzz test: 60 in CI; VECTORSEQ_FUZZ_EXAMPLES=2000 makes a long, fuzz-style run of the same tests
-EXAMPLES = int(os.environ.get("VECTORSEQ_FUZZ_EXAMPLES", "60"))
+#: examples per fuzz test: 60 in CI; VECTORSEQ_HYPOTHESIS_EXAMPLES=2000 makes a long, fuzz-style run of the same tests
+EXAMPLES = int(os.environ.get("VECTORSEQ_HYPOTHESIS_EXAMPLES", "60"))
 #: the profile every fuzz test uses (CI runs them): a bounded number of examples, no per-example deadline (a
 #: loaded CI machine must not turn a slow example into a failure), fixtures shared between examples
 FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -298,17 +298,13 @@ def _binary_body(body: bytes) -> bool:
 
 
 def _is_text(data: bytes) -> bool:
-    """Whether ``data`` reads as text: UTF-8 without NUL bytes (its last character may be cut off). A text file
-    with non-ASCII numbers (``٣``) was once taken for float32 bytes; control characters do occur in the words of
-    real vectors files (GloVe's), so only NUL, which float32 values such as 0.5 or 1.0 hold, counts against text.
-    Random float32 bytes are valid UTF-8 with negligible probability beyond a few values."""
-    if b"\x00" in data:
-        return False
+    """UTF-8 (the last character may be cut off) without NUL, which float32 values such as 0.5 hold; words of real
+    files (GloVe's) have other control characters. Non-ASCII digits (``٣``) were once read as float32 bytes."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as e:
-        return e.reason == "unexpected end of data" and len(data) - e.start <= 3
-    return True
+        return b"\x00" not in data and e.reason == "unexpected end of data" and len(data) - e.start <= 3
+    return b"\x00" not in data
 
 
 def _text_vectors_follow(rest: bytes) -> bool:
@@ -459,7 +455,6 @@ def vectors_dim(source: str | os.PathLike, *, format: str = "auto", words: str |
             raise DataError("the fastText .bin file is truncated (no header)", info.path)
         return int.from_bytes(head[8:12], "little", signed=True)
     return int(info.dim)
-
 
 
 # --------------------------------------------------------------------------------------------
