@@ -576,7 +576,7 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge ``override`` into a copy of ``base`` (used by `compare` strategies and --set)."""
-    out = json.loads(json.dumps(base))
+    out = copy.deepcopy(base)  # not a JSON round trip: YAML values such as dates are no JSON (a traceback once)
     for k, v in override.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = merge(out[k], v)
@@ -596,7 +596,7 @@ def parse_override(text: str) -> dict[str, Any]:
     try:
         parsed = yaml.load(value, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
-        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({getattr(e, 'problem', None) or e}); "
+        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({yaml_problem(e)}); "
                           "quote it, e.g. --set 'name=\"a: b\"'") from None
     node: dict[str, Any] = {}
     cur = node
@@ -604,6 +604,12 @@ def parse_override(text: str) -> dict[str, Any]:
         cur = cur.setdefault(p.strip(), {})
     cur[parts[-1].strip()] = parsed
     return node
+
+
+def yaml_problem(e: yaml.YAMLError) -> str:
+    """What PyYAML found wrong, on one line (a ReaderError, e.g. a control character, has no ``problem`` and its
+    text spans two lines)."""
+    return " ".join(str(getattr(e, "problem", None) or e).split())
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
@@ -641,7 +647,7 @@ def read_yaml(path: str | Path, what: str = "config file") -> Any:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{p}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+        raise ConfigError(f"{p}{line}: not valid YAML ({yaml_problem(e)})") from None
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | dict | None = None) -> Config:
