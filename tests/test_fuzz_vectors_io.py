@@ -127,3 +127,15 @@ def test_non_ascii_digits_after_a_header_stay_text(tmp_path):
     assert detect_format(path).format == "word2vec"
     kind, err = outcome(lambda: build_matrix(path, VOCAB, cache_dir=False))
     assert kind == "error" and "v.vec:2:" in str(err) and "not a number" in str(err)
+
+
+def test_a_npy_header_cut_inside_its_dict_is_a_clean_error(tmp_path):
+    """Found by benchmarks/fuzz_inputs.py (atheris): numpy tokenizes the .npy header, and an unclosed bracket
+    raised tokenize.TokenError, which is no ValueError."""
+    buf = io.BytesIO()
+    np.save(buf, np.ones((2, 3), "<f4"))
+    path = tmp_path / "v.npy"
+    path.write_bytes(buf.getvalue().replace(b"'shape': (2, 3)", b"'shape': (2, 3 "))
+    (tmp_path / "v.vocab").write_text("the\ncat\n")
+    kind, err = outcome(lambda: build_matrix(path, VOCAB, cache_dir=False))
+    assert kind == "error" and "cannot read the .npy array (TokenError" in str(err)

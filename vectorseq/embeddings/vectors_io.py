@@ -58,6 +58,7 @@ import gzip
 import io
 import os
 import re
+import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -523,8 +524,8 @@ def load_npy(path: str) -> np.ndarray:
     open_regular(path, "a .npy file").close()  # a FIFO or device is a one-line error, never a hang
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise DataError(f"cannot read the .npy array ({e})", path) from None
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # numpy tokenizes the header
+        raise DataError(f"cannot read the .npy array ({type(e).__name__}: {' '.join(str(e).split())})", path) from None
     if arr.ndim != 2 or arr.dtype.kind not in "fiu":
         raise DataError(f"expected a 2-D numeric array [n_words, dim], got shape {arr.shape} "
                         f"dtype {arr.dtype}", path)
