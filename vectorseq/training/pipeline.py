@@ -1,7 +1,6 @@
 """``train()``: from a config to a model folder, as a list of stages (prepare -> fit -> finish)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import torch
 
 from ..config import Config, load_config
 from ..evaluation import evaluate
-from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights
+from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights, write_json
 from ..translator import Translator
 from .curve import plot_curve
 from .loop import Trainer, stop_class
@@ -73,7 +72,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
             test = data.splits.get("test")
             if evaluate_test and test is not None and len(test):
                 metrics.update(score_test(run, model, (src_vec, tgt_vec), test))
-            (run.out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
+            write_json(run.out / METRICS_FILE, metrics)
         run.dist.barrier()
         return TrainResult(run.out, state.step, state.epoch, trainer.elapsed, state.best or {}, metrics, history)
 
