@@ -115,3 +115,10 @@ def test_random_saved_settings(config):
         v = made[1]
         if v.is_adapted or outcome(lambda: v.adapt(["a b", "b c d"]))[0] == "ok":
             outcome(lambda: _use(v, ["a b", "\x00 z"]))
+
+
+def test_an_infinite_id_is_a_clean_error():
+    """Found by test_decode_any_ids: int(float('inf')) raised OverflowError, a traceback."""
+    v = TextVectorizer(split="word").adapt(["hello world"])
+    kind, err = outcome(lambda: v.decode([4, float("inf")]))
+    assert kind == "error" and "expected a 1-D sequence of integer ids" in str(err)

@@ -10,6 +10,7 @@ import io
 import struct
 
 import numpy as np
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -139,3 +140,12 @@ def test_a_npy_header_cut_inside_its_dict_is_a_clean_error(tmp_path):
     (tmp_path / "v.vocab").write_text("the\ncat\n")
     kind, err = outcome(lambda: build_matrix(path, VOCAB, cache_dir=False))
     assert kind == "error" and "cannot read the .npy array (TokenError" in str(err)
+
+
+@pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary"])
+def test_a_header_of_zero_dimensions_is_a_clean_error(tmp_path, fmt):
+    """Found by test_any_file_is_vectors_or_a_clean_error: ``0 0`` read as word2vec divided by zero later."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"0 0\n\x00")
+    kind, err = outcome(lambda: build_matrix(path, VOCAB, cache_dir=False, format=fmt))
+    assert kind == "error" and "header gives 0 dimensions" in str(err)

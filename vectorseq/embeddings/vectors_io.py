@@ -332,6 +332,8 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
         raise DataError("the vectors file is empty", path)
     first = lines[0]
     cand = header_fields(first)
+    if cand is not None and cand[1] == 0 and fmt in ("word2vec", "word2vec-binary"):  # 0-d: a division by 0 later
+        raise DataError("the 'count dim' header gives 0 dimensions; vectors need at least one", path, 1)
     hdr_len = len(first) + 1 + (3 if head.startswith(_BOM) else 0)
 
     if fmt == "word2vec-binary":
@@ -348,11 +350,9 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
             raise DataError(
                 "expected a 'count dim' header on the first line (word2vec / fastText .vec text); "
                 "for a header-less GloVe file pass format='glove' or format='auto'", path, 1)
-        if (not following or _is_vector_line(following[0], cand[1])
-                or not _looks_like_w2v_binary(head[hdr_len:], cand[1], cand[0])):
-            info.format, info.header, (info.count, info.dim) = "word2vec", True, cand
-            return info
-        info.format, info.header, (info.count, info.dim) = "word2vec-binary", True, cand
+        binary = (bool(following) and not _is_vector_line(following[0], cand[1])
+                  and _looks_like_w2v_binary(head[hdr_len:], cand[1], cand[0]))
+        info.format, info.header, (info.count, info.dim) = "word2vec-binary" if binary else "word2vec", True, cand
         return info
 
     if cand is not None and fmt in ("auto", "text"):
