@@ -122,3 +122,10 @@ def test_an_infinite_id_is_a_clean_error():
     v = TextVectorizer(split="word").adapt(["hello world"])
     kind, err = outcome(lambda: v.decode([4, float("inf")]))
     assert kind == "error" and "expected a 1-D sequence of integer ids" in str(err)
+
+
+def test_saved_settings_with_a_vocabulary_that_is_not_a_list_are_a_clean_error():
+    """Found by test_random_saved_settings: ``vocabulary: false`` in the settings (a planted vectorizer.json)
+    raised TypeError."""
+    kind, err = outcome(lambda: TextVectorizer.from_config({"vocabulary": False}))
+    assert kind == "error" and "vocabulary must be a list of tokens, got bool" in str(err)
