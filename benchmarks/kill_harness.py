@@ -435,6 +435,7 @@ def run_scenario(scenario: str, base: Path, n_random: int, limit: int | None, se
     return {"write_events": len(events), "events_by_kind": kinds, "clean_run_s": round(wall, 1),
             "moments": len(results), "killed": sum(r["killed"] for r in results),
             "finished_before_kill": sum(not r["killed"] for r in results),
+            "not_killed": [r["moment"] for r in results if not r["killed"]],  # random times past the run's end
             "before_event": sum(r["moment"].startswith("before") for r in results),
             "torn_write": sum(r["moment"].startswith("tear") for r in results),
             "random_time": sum(r["moment"].startswith("random") for r in results),
