@@ -193,7 +193,9 @@ def child(target: str, runs: int, seconds: float, hang_s: float, stats_path: Pat
     seed_dir.mkdir()
     for i, s in enumerate(_seeds(target, folder)):
         (seed_dir / f"seed{i}").write_bytes(s)
-    atheris.Setup([sys.argv[0], "-timeout=0", "-rss_limit_mb=4096", "-max_len=4096", str(seed_dir)], one_input)
+    # libFuzzer writes slow-unit-* / crash-* files into the working folder unless told otherwise
+    atheris.Setup([sys.argv[0], "-timeout=0", "-rss_limit_mb=4096", "-max_len=4096", f"-artifact_prefix={work}/",
+                   str(seed_dir)], one_input)
     atheris.Fuzz()
     finish()
 
