@@ -159,10 +159,10 @@ class _Killed(BaseException):
     """A kill -9 stand-in: no `except Exception` in the code under test can swallow it."""
 
 
-@pytest.mark.parametrize("written", ["nothing", "half a line"])
-def test_a_kill_between_the_checkpoint_and_the_log_append_loses_no_record(tmp_path, monkeypatch, written):
-    """Killed after checkpoints/last holds update 12 and before (or while) its record reaches the log: the
-    re-run logs that record exactly once, as the uninterrupted run did."""
+@pytest.mark.parametrize("written", ["nothing", "half a line", "the whole line"])
+def test_a_kill_between_the_log_append_and_the_checkpoint_loses_no_record(tmp_path, monkeypatch, written):
+    """The record of update 12 is logged before its checkpoint is committed; killed while or after appending it
+    (checkpoints/last still at update 6): the re-run logs that record exactly once, as the uninterrupted run."""
     full = train(tiny_config(), tmp_path / "full", progress=False, evaluate_test=False, log=quiet)
     out = tmp_path / "m"
     real = validation.append_jsonl
@@ -170,10 +170,12 @@ def test_a_kill_between_the_checkpoint_and_the_log_append_loses_no_record(tmp_pa
     def append_then_die(path, records):
         records = list(records)
         if records[0]["step"] == 12:
-            assert json.loads((out / "checkpoints/last/state.json").read_text())["meta"]["step"] == 12
+            assert json.loads((out / "checkpoints/last/state.json").read_text())["meta"]["step"] == 6
             if written == "half a line":
                 with open(path, "a", encoding="utf-8") as f:
                     f.write(json.dumps(records[0])[:40])
+            elif written == "the whole line":
+                real(path, records)
             raise _Killed
         real(path, records)
 

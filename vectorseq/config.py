@@ -25,7 +25,7 @@ import yaml
 from .errors import ConfigError, VectorseqError, did_you_mean
 from .text.options import STANDARDIZE_OPTIONS, TRANSLATION_DEFAULTS
 from .text.subword_sampling import SamplingSpec
-from .yaml_io import UniqueKeyLoader, read_yaml  # noqa: F401 (read_yaml is part of this module's API)
+from .yaml_io import UniqueKeyLoader, read_yaml, yaml_problem  # noqa: F401 (read_yaml is part of this module's API)
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
@@ -628,7 +628,7 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge ``override`` into a copy of ``base`` (used by `compare` strategies and --set)."""
-    out = json.loads(json.dumps(base))
+    out = copy.deepcopy(base)  # not a JSON round trip: YAML values such as dates are no JSON (a traceback once)
     for k, v in override.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = merge(out[k], v)
@@ -648,7 +648,7 @@ def parse_override(text: str) -> dict[str, Any]:
     try:
         parsed = yaml.load(value, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
-        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({getattr(e, 'problem', None) or e}); "
+        raise ConfigError(f"--set {text!r}: the value is not valid YAML ({yaml_problem(e)}); "
                           "quote it, e.g. --set 'name=\"a: b\"'") from None
     node: dict[str, Any] = {}
     cur = node

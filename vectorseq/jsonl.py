@@ -29,17 +29,27 @@ def read_jsonl(path: str | Path, skip_broken: bool = False) -> list[dict[str, An
 
 
 def append_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
-    """Append records, one line each (flushed when the file closes)."""
-    with open(path, "a", encoding="utf-8") as f:
+    """Append records, one line each (flushed when the file closes).
+
+    A file whose last line was cut short (a kill while appending) first gets the newline it lacks: the next
+    record would otherwise be glued to the broken line and skipped with it.
+    """
+    p = Path(path)
+    torn = False
+    if p.is_file() and p.stat().st_size:
+        with open(p, "rb") as f:
+            f.seek(-1, 2)
+            torn = f.read(1) != b"\n"
+    with open(p, "a", encoding="utf-8") as f:
+        if torn:
+            f.write("\n")
         for r in records:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
-    """Replace the file with ``records`` atomically: written to a temporary name, then renamed over it."""
+    """Replace the file with ``records`` atomically (a temporary file renamed into place)."""
     p = Path(path)
     tmp = p.with_name(p.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     os.replace(tmp, p)

@@ -19,6 +19,7 @@ ever unpickled)::
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -69,6 +70,16 @@ def save_weights(model: torch.nn.Module, path: str | Path) -> None:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     save_model(model, str(tmp))
+    os.replace(tmp, path)
+
+
+def write_json(path: str | Path, data: object) -> None:
+    """A JSON file of the folder (``metrics.json``), written to a temporary name and renamed into place: its
+    presence says training has finished, so it must never exist half-written (a kill once left one that the
+    comparison then failed to read)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
 
 

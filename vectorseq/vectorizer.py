@@ -643,8 +643,9 @@ class TextVectorizer:
         sp_path = Path(directory) / persistence.SENTENCEPIECE_FILE
         try:
             model = SentencePieceModel(saved.sentencepiece_proto)
-        except RuntimeError as exc:
-            raise VectorseqError(f"{sp_path}: not a valid SentencePiece model ({exc})") from None
+        except (RuntimeError, ValueError) as exc:  # ValueError: a piece that is not UTF-8 (a damaged file)
+            raise VectorseqError(f"{sp_path}: not a valid SentencePiece model ({type(exc).__name__}: "
+                                 f"{' '.join(str(exc).split())[:160]})") from None
         if model.pieces != saved.vocabulary:
             raise VectorseqError(
                 f"{Path(directory) / persistence.CONFIG_FILE}: the vocabulary does not match {persistence.SENTENCEPIECE_FILE}"

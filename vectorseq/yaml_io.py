@@ -31,6 +31,12 @@ class UniqueKeyLoader(yaml.SafeLoader):
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, UniqueKeyLoader.construct_mapping)
 
 
+def yaml_problem(e: yaml.YAMLError) -> str:
+    """What PyYAML found wrong, on one line (a ReaderError, e.g. a control character, has no ``problem`` and its
+    text spans two lines)."""
+    return " ".join(str(getattr(e, "problem", None) or e).split())
+
+
 def read_yaml(path: str | Path, what: str = "config file") -> Any:
     """A YAML (or JSON) file's content; a missing file or a syntax error is a ConfigError naming the file and line."""
     p = Path(path)
@@ -45,4 +51,4 @@ def read_yaml(path: str | Path, what: str = "config file") -> Any:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{p}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
+        raise ConfigError(f"{p}{line}: not valid YAML ({yaml_problem(e)})") from None

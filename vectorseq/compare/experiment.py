@@ -49,7 +49,7 @@ from ..data.directions import direction_plan
 from ..data.splits import load_splits
 from ..errors import ConfigError, VectorseqError
 from ..evaluation import evaluate
-from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_FILE
+from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_FILE, write_json
 from ..training import stop_class, train
 from ..translator import Translator
 from .report import SIGNIFICANCE_FILE, write_report
@@ -166,7 +166,7 @@ def _score_test(model_dir: Path, cfg: Config, test: Any, test_lang: str) -> tupl
     write_lines(model_dir / HYPOTHESES_FILE, hyps)
     metrics["test_samples"] = scores.pop("samples")  # metrics.json keeps them beside the scores, as training does
     metrics["test"] = scores
-    (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_json(model_dir / METRICS_FILE, metrics)
     return scores, metrics
 
 

@@ -39,8 +39,9 @@ the stream). A header whose count disagrees with the file (a truncated download)
 only a ``count dim`` line is a header without vectors (an error), never one 1-d vector.
 
 Text never becomes binary numbers: after a header, the bytes count as word2vec binary only when up to 8
-records in the head are each a word, a space and ``dim`` finite float32 values whose bytes are not all
-printable text, and the lines that follow do not parse as text vectors (a text file whose header lies
+records in the head are each a word, a space and ``dim`` finite float32 values whose bytes are not text
+(UTF-8 without NUL), the head after the header is not such text either, the header does not
+announce 0 vectors, and the lines that follow do not parse as text vectors (a text file whose header lies
 about the width is read as text, and its bad lines reported, never as float32 garbage).
 
 Readers
@@ -57,6 +58,7 @@ import gzip
 import io
 import os
 import re
+import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -263,7 +265,6 @@ def _is_vector_line(line: bytes, dim: int) -> bool:
     return len(fields) >= dim + 1 and all(is_float(t) for t in fields[-dim:])
 
 
-_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13}  # printable ASCII and whitespace
 _BINARY_RECORDS = 8  # records checked (those inside the head) before bytes count as word2vec binary
 
 
@@ -272,11 +273,11 @@ def _looks_like_w2v_binary(rest: bytes, dim: int, count: int | None = None) -> b
 
     Text must never become numbers (a text file whose header lies about the width once read as float32
     values near 1e-8), so every record inside the head -- up to :data:`_BINARY_RECORDS`, at most ``count``
-    -- must be a word without newline, a space, then ``dim`` finite float32 whose bytes are not all
-    printable text; and the lines after the header must not parse as text vectors.
+    -- must be a word without newline, a space, then ``dim`` finite float32 whose bytes are not text; the
+    bytes after the header must not be UTF-8 text, nor parse as text vectors; ``count`` must not be 0.
     """
-    if _text_vectors_follow(rest):
-        return False
+    if count == 0 or _text_vectors_follow(rest) or _is_text(rest):
+        return False  # a header announcing no vectors has no records; UTF-8 text is text, whatever its fields
     pos, checked, wanted = 0, 0, min(_BINARY_RECORDS, count if count else _BINARY_RECORDS)
     while checked < wanted:
         while pos < len(rest) and rest[pos:pos + 1] == b"\n":  # the newline word2vec writes after a vector
@@ -294,7 +295,17 @@ def _looks_like_w2v_binary(rest: bytes, dim: int, count: int | None = None) -> b
 def _binary_body(body: bytes) -> bool:
     """float32 values that are finite and not just text bytes."""
     usable = body[: len(body) - len(body) % 4]
-    return bool(usable) and not set(body) <= _TEXT_BYTES and bool(np.isfinite(np.frombuffer(usable, "<f4")).all())
+    return bool(usable) and not _is_text(body) and bool(np.isfinite(np.frombuffer(usable, "<f4")).all())
+
+
+def _is_text(data: bytes) -> bool:
+    """UTF-8 (the last character may be cut off) without NUL, which float32 values such as 0.5 hold; words of real
+    files (GloVe's) have other control characters. Non-ASCII digits (``٣``) were once read as float32 bytes."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return b"\x00" not in data and e.reason == "unexpected end of data" and len(data) - e.start <= 3
+    return b"\x00" not in data
 
 
 def _text_vectors_follow(rest: bytes) -> bool:
@@ -321,6 +332,8 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
         raise DataError("the vectors file is empty", path)
     first = lines[0]
     cand = header_fields(first)
+    if cand is not None and cand[1] == 0 and fmt in ("word2vec", "word2vec-binary"):  # 0-d: a division by 0 later
+        raise DataError("the 'count dim' header gives 0 dimensions; vectors need at least one", path, 1)
     hdr_len = len(first) + 1 + (3 if head.startswith(_BOM) else 0)
 
     if fmt == "word2vec-binary":
@@ -337,11 +350,9 @@ def _detect_text(info: VectorsInfo, fmt: str) -> VectorsInfo:
             raise DataError(
                 "expected a 'count dim' header on the first line (word2vec / fastText .vec text); "
                 "for a header-less GloVe file pass format='glove' or format='auto'", path, 1)
-        if (not following or _is_vector_line(following[0], cand[1])
-                or not _looks_like_w2v_binary(head[hdr_len:], cand[1], cand[0])):
-            info.format, info.header, (info.count, info.dim) = "word2vec", True, cand
-            return info
-        info.format, info.header, (info.count, info.dim) = "word2vec-binary", True, cand
+        binary = (bool(following) and not _is_vector_line(following[0], cand[1])
+                  and _looks_like_w2v_binary(head[hdr_len:], cand[1], cand[0]))
+        info.format, info.header, (info.count, info.dim) = "word2vec-binary" if binary else "word2vec", True, cand
         return info
 
     if cand is not None and fmt in ("auto", "text"):
@@ -447,7 +458,6 @@ def vectors_dim(source: str | os.PathLike, *, format: str = "auto", words: str |
     return int(info.dim)
 
 
-
 # --------------------------------------------------------------------------------------------
 # Readers: one per format, each streaming its file in file order
 # --------------------------------------------------------------------------------------------
@@ -514,8 +524,8 @@ def load_npy(path: str) -> np.ndarray:
     open_regular(path, "a .npy file").close()  # a FIFO or device is a one-line error, never a hang
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise DataError(f"cannot read the .npy array ({e})", path) from None
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # numpy tokenizes the header
+        raise DataError(f"cannot read the .npy array ({type(e).__name__}: {' '.join(str(e).split())})", path) from None
     if arr.ndim != 2 or arr.dtype.kind not in "fiu":
         raise DataError(f"expected a 2-D numeric array [n_words, dim], got shape {arr.shape} "
                         f"dtype {arr.dtype}", path)

@@ -41,5 +41,5 @@ def to_id_list(ids: Any) -> list[int]:
         raise VectorseqError("expected a sequence of ids, got a single int; wrap it in a list")
     try:
         return [int(i) for i in ids]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float among the ids
         raise VectorseqError(f"expected a 1-D sequence of integer ids, got {ids!r:.80}") from None

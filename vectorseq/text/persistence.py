@@ -83,8 +83,15 @@ def read(directory: str | os.PathLike) -> SavedVectorizer:
     vocab = state.get("vocabulary")
     if not isinstance(vocab, list) or tuple(vocab[:NUM_SPECIAL_TOKENS]) != SPECIAL_TOKENS:
         raise VectorseqError(f"{cfg_path}: 'vocabulary' is missing or does not start with {list(SPECIAL_TOKENS)}")
+    bad = next((i for i, tok in enumerate(vocab) if not isinstance(tok, str)), None)
+    if bad is not None:  # a number or a list among the tokens once failed deep inside the lookup table
+        raise VectorseqError(f"{cfg_path}: 'vocabulary' entry {bad} is {vocab[bad]!r}, not a string; the file was "
+                             "edited or is damaged")
     idf = state.get("idf")
-    idf_arr = None if idf is None else np.asarray(idf, dtype=np.float64)
+    try:
+        idf_arr = None if idf is None else np.asarray(idf, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise VectorseqError(f"{cfg_path}: 'idf' is not a list of numbers") from None
     if idf_arr is not None and idf_arr.shape != (len(vocab),):
         raise VectorseqError(f"{cfg_path}: 'idf' has {idf_arr.size} values for {len(vocab)} vocabulary entries")
     config = state.get("config", {})

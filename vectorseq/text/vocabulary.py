@@ -208,6 +208,8 @@ def vocabulary_from_list(
     """
     if isinstance(vocabulary, (str, bytes)):
         raise VectorseqError("vocabulary must be a list of tokens, got a single string")
+    if not isinstance(vocabulary, Iterable):  # e.g. `vocabulary: false` in a planted vectorizer.json's config
+        raise VectorseqError(f"vocabulary must be a list of tokens, got {type(vocabulary).__name__}")
     vocab = list(vocabulary)
     regular, has_specials = _check_tokens(vocab)
     full = list(SPECIAL_TOKENS) + regular

@@ -1,7 +1,6 @@
 """``train()``: from a config to a model folder, as a list of stages (prepare -> fit -> finish)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import torch
 
 from ..config import Config, load_config
 from ..evaluation import evaluate
-from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights
+from ..modelfolder import CURVE_FILE, LAST_CHECKPOINT, LOG_FILE, METRICS_FILE, WEIGHTS_FILE, load_weights, write_json
 from ..translator import Translator
 from .curve import plot_curve
 from .averaging import average_at_end
@@ -21,8 +20,8 @@ from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, enc
                       prepare_vectorizers, prepare_vectors, record_vector_widths)
 from .multilingual import encode_training, is_multilingual, load_directions, mix_source, score_tests
 from .run import Run, start_run
-from .state import TrainState, recover_log
-from .validation import ValidSet, Validator, is_better
+from .state import TrainState
+from .validation import ValidSet, Validator, is_better, resumed_log
 
 
 @dataclass
@@ -61,8 +60,8 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         optimizer = build_optimizer(model, cfg)
         last = run.out / LAST_CHECKPOINT
         state = TrainState.load(last, model, optimizer, run.device) if run.resuming else TrainState()
-        # only rank 0 reads, repairs (a record lost to a kill) and appends to the log
-        history = recover_log(run.out / LOG_FILE, last) if run.resuming and run.dist.main else []
+        # only rank 0 reads, repairs (records newer than the checkpoint, a torn line) and appends to the log
+        history = resumed_log(run.out / LOG_FILE, state.step) if run.resuming and run.dist.main else []
         validator = Validator(run, valid_sets, tgt_vec, history)
         trainer = Trainer(run, model, optimizer, source, state, validator, progress)
         run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "
@@ -81,7 +80,7 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
                 metrics.update(score_tests(best_translator(run, model, (src_vec, tgt_vec)), data))
             elif evaluate_test and test is not None and len(test):
                 metrics.update(score_test(run, model, (src_vec, tgt_vec), test))
-            (run.out / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
+            write_json(run.out / METRICS_FILE, metrics)
         run.dist.barrier()
         return TrainResult(run.out, state.step, state.epoch, trainer.elapsed, state.best or {}, metrics, history)
 

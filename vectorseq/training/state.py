@@ -7,9 +7,10 @@ tensors (safetensors) and hyper-parameters, and every RNG state (JSON; the torch
 stored in the safetensors file). Nothing is ever pickled or unpickled.
 
 Writes go to a temporary name first and are renamed into place, so an interrupted save never leaves a
-half-written checkpoint where a good one was. ``state.json`` also carries the training log's record of the
-validation that wrote it, so a kill before that record reaches ``train_log.jsonl`` loses nothing
-(:func:`recover_log` re-appends it when the run resumes). The format (``state.json`` with
+half-written checkpoint where a good one was; ``state.json`` is written last (itself atomically), so a
+checkpoint is complete exactly when it parses. The validator logs a validation's record before it commits the
+checkpoint, and resume drops log records newer than the checkpoint (:func:`vectorseq.training.validation.
+resumed_log`), so every validation is logged exactly once whenever a kill comes. The format (``state.json`` with
 ``meta``/``rng``/``optimizer``, ``state.safetensors``, ``model.safetensors``) is unchanged from vectorseq 0.1,
 so old checkpoints resume.
 """
@@ -29,7 +30,6 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import VectorseqError
-from ..jsonl import write_jsonl
 from ..modelfolder import WEIGHTS_FILE, load_weights, save_weights
 
 
@@ -86,11 +86,9 @@ class TrainState:
         self.epoch += 1
         self.batches_in_epoch = 0
 
-    def save(self, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-             log_record: dict[str, Any] | None = None) -> None:
-        """Write the checkpoint ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically, with the training
-        log's record of the validation that saves it (see :func:`recover_log`)."""
-        save_training_state(directory, model, optimizer, asdict(self), log_record)
+    def save(self, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Write the checkpoint ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically."""
+        save_training_state(directory, model, optimizer, asdict(self))
 
     @classmethod
     def load(cls, directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
@@ -100,12 +98,8 @@ class TrainState:
 
 
 def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                        meta: dict[str, Any], log_record: dict[str, Any] | None = None) -> None:
-    """Write ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically.
-
-    ``log_record`` (the training log's record of this validation) is kept next to ``meta`` in ``state.json``,
-    outside it, so the meta keeps vectorseq 0.1's format.
-    """
+                        meta: dict[str, Any]) -> None:
+    """Write ``directory`` (e.g. MODEL_DIR/checkpoints/last) atomically."""
     directory = Path(directory)
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -124,10 +118,12 @@ def save_training_state(directory: str | Path, model: torch.nn.Module, optimizer
     rng_meta, rng_tensors = _rng_state()
     tensors.update(rng_tensors)
     save_file(tensors, str(tmp / "state.safetensors"))
-    info = {"meta": meta, "rng": rng_meta, "optimizer": {"param_groups": opt["param_groups"], "scalars": state_meta}}
-    if log_record is not None:
-        info["log_record"] = log_record
-    (tmp / "state.json").write_text(json.dumps(info))
+    # state.json marks the checkpoint complete, so it appears only whole: a kill while writing it once left a
+    # torn state.json in last.tmp that recovery took for a complete checkpoint
+    (tmp / "state.json.tmp").write_text(json.dumps({
+        "meta": meta, "rng": rng_meta, "optimizer": {"param_groups": opt["param_groups"], "scalars": state_meta},
+    }))
+    os.replace(tmp / "state.json.tmp", tmp / "state.json")
     old = directory.with_name(directory.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
@@ -148,50 +144,20 @@ def recover_checkpoint(directory: str | Path) -> str | None:
         return None
     for suffix in (".tmp", ".old"):  # newest first
         candidate = directory.with_name(directory.name + suffix)
-        if (candidate / "state.json").is_file():
+        if _complete(candidate):
             shutil.rmtree(directory, ignore_errors=True)
             os.replace(candidate, directory)
             return candidate.name
     return None
 
 
-def recover_log(log: str | Path, checkpoint: str | Path) -> list[dict[str, Any]]:
-    """The training log's records for a run resuming from ``checkpoint``, repaired on disk first.
-
-    The validator commits the checkpoint, which carries this validation's log record, before it appends the
-    record to the log: a kill between the two leaves the log one record short, a kill during the append leaves
-    a partial last line. The log is then rewritten atomically without the partial line and with the
-    checkpoint's record, so every validation is logged exactly once whenever the kill came.
-    """
-    log = Path(log)
-    records, partial = _read_log(log)
-    # state.json already parsed when the checkpoint was loaded; a checkpoint older than the record has none
-    record = json.loads((Path(checkpoint) / "state.json").read_text()).get("log_record")
-    missing = record is not None and all(r.get("step") != record["step"] for r in records)
-    if missing:
-        records.append(record)
-    if missing or partial:
-        write_jsonl(log, records)
-    return records
-
-
-def _read_log(log: Path) -> tuple[list[dict[str, Any]], bool]:
-    """The log's records, and whether its last line was cut short (dropped); another broken line is an error."""
-    if not log.is_file():
-        return [], False
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    records = []
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            if i == len(lines):  # an append that a kill interrupted
-                return records, True
-            raise VectorseqError(f"{log}:{i}: not a JSON record, so the training log is damaged; delete that "
-                                 "line (or the file) and train again") from None
-    return records, False
+def _complete(checkpoint: Path) -> bool:
+    """Whether a checkpoint folder was written to the end: its ``state.json`` (written last) parses."""
+    try:
+        json.loads((checkpoint / "state.json").read_text())
+    except (OSError, ValueError):  # missing, or torn by a kill of an older vectorseq that wrote it in place
+        return False
+    return (checkpoint / WEIGHTS_FILE).is_file() and (checkpoint / "state.safetensors").is_file()
 
 
 def load_training_state(directory: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -13,9 +13,11 @@ ones marked) are logged under ``valid_by_direction``. A bilingual model has one 
 """
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -27,7 +29,7 @@ from ..data.batching import source_with_eos
 from ..decoding import translate_ids
 from ..errors import VectorseqError
 from ..evaluation import score
-from ..jsonl import append_jsonl
+from ..jsonl import append_jsonl, write_jsonl
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
 from ..text.language_tags import Tagging
 from ..vectorizer import TextVectorizer
@@ -115,6 +117,28 @@ def patience_met(tc: Any, state: TrainState) -> bool:
     return tc.min_steps is None or state.step >= tc.min_steps
 
 
+def resumed_log(path: Path, step: int) -> list[dict[str, Any]]:
+    """The training log a run resumed from the checkpoint of update ``step`` continues: its records up to that
+    step. A newer record belongs to a validation whose checkpoint a kill prevented (it runs again), a last line
+    cut short by a kill is no record; when either is there the file is rewritten without it (atomically). A
+    broken line before the last is damage no kill makes: a one-line error, so nothing is dropped silently."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
+    records = []
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            if i < len(lines):
+                raise VectorseqError(f"{path}:{i}: not a JSON record, so the training log is damaged; delete that "
+                                     "line (or the file) and train again") from None
+    kept = [r for r in records if isinstance(r, dict) and isinstance(r.get("step"), int) and r["step"] <= step]
+    if len(kept) != sum(1 for line in lines if line.strip()):
+        write_jsonl(path, kept)
+    return kept
+
+
 class Validator:
     """The validation set and the model folder; called by the loop at each validation."""
 
@@ -146,9 +170,11 @@ class Validator:
             if self.cfg.training.average_checkpoints:  # before the checkpoint: a kill between them redoes both
                 keep_snapshot(self.out, model, state.step, self.cfg.training.average_checkpoints)
             record["validation_s"] = round(time.time() - window, 1)
-            # the checkpoint carries the record: a kill before the append below loses nothing (recover_log)
-            state.save(self.out / LAST_CHECKPOINT, model, optimizer, log_record=record)
+            # the record is logged before the checkpoint of its step is committed: a kill between the two leaves a
+            # record newer than the checkpoint, which resume drops (that validation runs again); in the other
+            # order a kill between them lost the record
             append_jsonl(self.out / LOG_FILE, [record])
+            state.save(self.out / LAST_CHECKPOINT, model, optimizer)
         return stop_reason
 
     def validate_only(self, model: torch.nn.Module) -> dict[str, Any]:
