@@ -95,6 +95,35 @@ def test_a_two_process_run_resumes_in_one_process_at_the_same_place(tmp_path):
     assert_same_parameters(last_weights(tmp_path / "mixed"), last_weights(tmp_path / "one"))
 
 
+@pytest.mark.slow
+def test_two_processes_stream_the_files_and_resume_mid_run(tmp_path):
+    """data.streaming with two processes (each reads its share of every window; the files are .gz): a run
+    stopped at update 3 and started again reaches the uninterrupted run's weights and logs each validation once."""
+    import gzip
+
+    from vectorseq.data.synthetic import builtin_splits
+
+    s = builtin_splits(n_train=600, n_val=20, n_test=20, seed=2)
+    for name, split in (("train", s["train"]), ("valid", s["val"])):
+        for lang, lines in (("en", split.src), ("de", split.tgt)):
+            with gzip.open(tmp_path / f"{name}.{lang}.gz", "wt", encoding="utf-8") as f:
+                f.write("\n".join(lines) + "\n")
+    files = {side: {"src": str(tmp_path / f"{side}.en.gz"), "tgt": str(tmp_path / f"{side}.de.gz")}
+             for side in ("train", "valid")}
+    cfg = merge(CFG, {"data": {"dataset": "files", "streaming": True, "window": 200, **files}})
+    cfg["data"].pop("builtin", None)
+    train_cli(cfg, tmp_path / "full", nproc=2)
+    train_cli(cfg, tmp_path / "part", nproc=2, max_steps=3)
+    train_cli(cfg, tmp_path / "part", nproc=2)
+    logs = {k: [json.loads(line) for line in (tmp_path / k / "train_log.jsonl").read_text().splitlines()]
+            for k in ("full", "part")}
+    assert [r["step"] for r in logs["part"]] == [r["step"] for r in logs["full"]] == [3, 6]
+    for got, want in zip(logs["part"], logs["full"]):
+        assert (got["train_loss"], got["valid_loss"]) == (want["train_loss"], want["valid_loss"])
+    assert json.loads((tmp_path / "part/metrics.json").read_text())["world_size"] == 2
+    assert_same_parameters(last_weights(tmp_path / "part"), last_weights(tmp_path / "full"))
+
+
 def _worker_pids(marker: str) -> dict[int, int]:
     """LOCAL_RANK -> pid of the torchrun workers whose command line mentions ``marker``."""
     found = {}
