@@ -50,13 +50,12 @@ from typing import Any
 import torch
 
 from ..config import load_config
-from ..data.directions import direction_plan
 from ..errors import VectorseqError
 from ..models.transformer import TransformerSeq2Seq, sinusoidal_positions
 from ..modelfolder import CONFIG_FILE, METRICS_FILE, vectorizer_dirs
 from ..translator import Translator
 from .huggingface import export_huggingface
-from .tables import EXPORT_FILE, input_table, output_weight, prepare_output
+from .tables import EXPORT_FILE, input_table, output_weight, prepare_output, refuse_several_directions
 
 FORMATS = ("ctranslate2", "huggingface")
 #: files that a CTranslate2 export writes (removed first when re-exporting into the same folder)
@@ -84,9 +83,7 @@ def _np(t: torch.Tensor):
 def check_exportable(cfg: Any) -> None:
     """Refuse configs that CTranslate2 cannot run, before any weights are read."""
     m, e = cfg.model, cfg.embeddings
-    if direction_plan(cfg.data).tagged:  # the exported translator would drop the language tag, silently
-        raise VectorseqError("export to ctranslate2: a model of several directions (data.directions) is not "
-                             "exportable yet (its target-language tag is not passed on); use `vectorseq translate`")
+    refuse_several_directions(cfg, "ctranslate2")
     if m.type != "transformer":
         raise VectorseqError(
             f"export to ctranslate2: model.type is {m.type!r}; CTranslate2 runs Transformer models only "

@@ -64,7 +64,6 @@ import torch
 import torch.nn.functional as F
 
 from ..config import Config, load_config
-from ..data.directions import direction_plan
 from ..errors import VectorseqError
 from ..modelfolder import CONFIG_FILE, METRICS_FILE, vectorizer_dirs
 from ..models.transformer import TransformerSeq2Seq
@@ -72,7 +71,7 @@ from ..text.persistence import SENTENCEPIECE_FILE
 from ..translator import Translator
 from ..vectorizer import BOS_ID, EOS_ID, PAD_ID
 from .model_card import model_card
-from .tables import EXPORT_FILE, input_table, output_weight, prepare_output
+from .tables import EXPORT_FILE, input_table, output_weight, prepare_output, refuse_several_directions
 
 TARGET = "huggingface"
 #: the largest |logit difference| the export-time check accepts (float32 rounding is ~1e-5)
@@ -107,9 +106,7 @@ def require_transformers() -> Any:
 def check_exportable(cfg: Config) -> None:
     """Refuse, in one line and before any weights are read, what MarianMT cannot run exactly."""
     m, v, e = cfg.model, cfg.vectorizer, cfg.embeddings
-    if direction_plan(cfg.data).tagged:  # MarianTokenizer would never add the target-language tag
-        raise VectorseqError("export to huggingface: a model of several directions (data.directions) is not "
-                             "exportable yet (its target-language tag is not passed on); use `vectorseq translate`")
+    refuse_several_directions(cfg, "huggingface")
     if m.type != "transformer":
         raise VectorseqError(f"export to huggingface: model.type is {m.type!r}; only Transformer models map onto "
                              "MarianMT (retrain with model.type: transformer and model.norm: post)")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from ..data.directions import direction_plan
 from ..embeddings.factory import EmbeddingInput, OneHotInput, PadTruncate
 from ..errors import VectorseqError
 from ..modelfolder import VECTORIZER_DIRS
@@ -73,3 +74,10 @@ def prepare_output(model_dir: Path, out: Path, files: tuple[str, ...]) -> None:
             if (out / name).is_dir():
                 shutil.rmtree(out / name)
     out.mkdir(parents=True, exist_ok=True)
+
+
+def refuse_several_directions(cfg, target: str) -> None:
+    """A multilingual model cannot be exported yet: the engine's tokenizer would never add the language tag."""
+    if direction_plan(cfg.data).tagged:
+        raise VectorseqError(f"export to {target}: a model of several directions (data.directions) is not "
+                             "exportable yet (its target-language tag is not passed on); use `vectorseq translate`")
