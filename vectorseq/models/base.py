@@ -41,7 +41,11 @@ class OutputLayer(nn.Module):
 class Seq2Seq(nn.Module):
     """Base class; see TransformerSeq2Seq and RNNSeq2Seq for the two implementations."""
 
-    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:  # pragma: no cover
+    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor,
+                keep: Tensor | None = None) -> Tensor:  # pragma: no cover
+        """Teacher-forced logits ``[B, T, V]``; with a boolean ``keep [B, T]``, only those positions'
+        ``[N, V]`` (training passes the real target positions: the output layer and the loss then skip
+        padding, which was a quarter of a Transformer-tiny step)."""
         raise NotImplementedError
 
     def encode(self, src: Tensor, src_mask: Tensor) -> EncoderOutput:  # pragma: no cover

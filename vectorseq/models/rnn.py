@@ -130,7 +130,7 @@ class RNNSeq2Seq(Seq2Seq):
         state.hidden, state.feed = hidden, vec
         return self.drop(vec), state
 
-    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:
+    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, keep: Tensor | None = None) -> Tensor:
         state = self.init_decoder_state(self.encode(src, src_mask))
         emb, _ = self.tgt_input(tgt_in, None)
         emb = self.drop(emb)
@@ -138,7 +138,8 @@ class RNNSeq2Seq(Seq2Seq):
         for t in range(tgt_in.size(1)):
             vec, state = self._step(emb[:, t], state)
             outs.append(vec)
-        return self.output(torch.stack(outs, 1))
+        out = torch.stack(outs, 1)
+        return self.output(out if keep is None else out[keep])
 
     def cross_attention(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:
         """Attention probabilities of a teacher-forced pass: ``[1, B, T, S]`` (one attention; the leading

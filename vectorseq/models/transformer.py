@@ -208,12 +208,12 @@ class TransformerSeq2Seq(Seq2Seq):
         x, _ = self.tgt_input(tokens, None)
         return self.drop(self.pos(x, offset))
 
-    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:
+    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, keep: Tensor | None = None) -> Tensor:
         enc = self.encode(src, src_mask)
         x = self._embed_target(tgt_in, 0)
         for layer in self.decoder:
             x = layer(x, layer.cross_attn.memory_kv(enc.memory), enc.memory_mask)
-        return self.output(self.dec_norm(x))
+        return self.output(self.dec_norm(x) if keep is None else self.dec_norm(x[keep]))
 
     def cross_attention(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> Tensor:
         """Cross-attention probabilities of a teacher-forced pass, averaged over heads: ``[L, B, T, S]``

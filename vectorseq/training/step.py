@@ -21,17 +21,20 @@ def batch_loss(model: torch.nn.Module, batch: Batch, label_smoothing: float,
                need_nll: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Summed label-smoothed loss and (if ``need_nll``) summed NLL over the real target tokens of a batch.
 
+    Only the real target positions go through the output layer and the loss (``keep``): padding is about a
+    quarter of a bucketed Transformer-tiny batch, and projecting it onto 8,000 classes was pure waste.
     Training passes ``need_nll=False``: the second cross-entropy over every logit costs ~6% of a step.
     """
-    logits = model(batch.src, batch.src_mask, batch.tgt_in)
-    flat, gold = logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1)
-    loss = F.cross_entropy(flat, gold, ignore_index=PAD_ID, label_smoothing=label_smoothing, reduction="sum")
+    keep = batch.tgt_out != PAD_ID
+    logits = model(batch.src, batch.src_mask, batch.tgt_in, keep)  # [real target tokens, V]
+    flat, gold = logits.float(), batch.tgt_out[keep]
+    loss = F.cross_entropy(flat, gold, label_smoothing=label_smoothing, reduction="sum")
     if label_smoothing == 0.0:
         return loss, loss.detach()
     if not need_nll:
         return loss, None
     with torch.no_grad():
-        nll = F.cross_entropy(flat, gold, ignore_index=PAD_ID, reduction="sum")
+        nll = F.cross_entropy(flat, gold, reduction="sum")
     return loss, nll
 
 

@@ -1,0 +1,65 @@
+"""The training step's speed paths give what the plain path gives (issue 16).
+
+* ``batch_loss`` projects only the real target positions: its loss and gradients equal those of the plain
+  path (every position through the output layer, padding ignored by the loss) with dropout on, for both
+  model types, within float32 rounding (rel 1e-5).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vectorseq.data.batching import collate, make_batches
+from vectorseq.models import build_model
+from vectorseq.training import batch_loss
+from vectorseq.vectorizer import PAD_ID
+
+from _fakes import FakeVocab, model_config
+
+
+def _plain_loss(model, b, label_smoothing):
+    logits = model(b.src, b.src_mask, b.tgt_in)  # every position, padding included
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), b.tgt_out.reshape(-1), ignore_index=PAD_ID,
+                           label_smoothing=label_smoothing, reduction="sum")
+
+
+def _batch(V=20, n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    src = [rng.integers(4, V, rng.integers(2, 12)) for _ in range(n)]
+    tgt = [rng.integers(4, V, rng.integers(2, 15)) for _ in range(n)]
+    lens_s, lens_t = np.array([len(s) + 1 for s in src]), np.array([len(t) + 1 for t in tgt])
+    idx = make_batches(lens_s, lens_t, 10_000, seed=0)[0]
+    b = collate(src, tgt, idx)
+    assert (b.tgt_out == PAD_ID).any()  # padded rows, or the test would not test anything
+    return b
+
+
+def _grads(model):
+    return [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+
+@pytest.mark.parametrize("model_type", ["transformer", "rnn"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_real_positions_loss_and_gradients_equal_the_plain_path(model_type, label_smoothing):
+    V = 20
+    torch.manual_seed(0)
+    model = build_model(model_config(model_type, dropout=0.3), FakeVocab(V), FakeVocab(V)).train()
+    b = _batch(V)
+    torch.manual_seed(1)  # same dropout draws in both passes: the output layer has no dropout
+    plain = _plain_loss(model, b, label_smoothing)
+    plain.backward()
+    g_plain = _grads(model)
+    model.zero_grad()
+    torch.manual_seed(1)
+    fast, nll = batch_loss(model, b, label_smoothing)
+    fast.backward()
+    assert fast.item() == pytest.approx(plain.item(), rel=1e-5)
+    for a, c in zip(_grads(model), g_plain):
+        torch.testing.assert_close(a, c, rtol=1e-4, atol=1e-6)
+    if label_smoothing:  # the NLL is the plain unsmoothed cross-entropy
+        torch.manual_seed(1)
+        ref = F.cross_entropy(model(b.src, b.src_mask, b.tgt_in).reshape(-1, V), b.tgt_out.reshape(-1),
+                              ignore_index=PAD_ID, reduction="sum")
+        assert nll.item() == pytest.approx(ref.item(), rel=1e-5)
