@@ -3,6 +3,8 @@
 * ``batch_loss`` projects only the real target positions: its loss and gradients equal those of the plain
   path (every position through the output layer, padding ignored by the loss) with dropout on, for both
   model types, within float32 rounding (rel 1e-5).
+* The CPU dropout mask (``models.dropout.Dropout``) has nn.Dropout's distribution: keep rate 1 - p, kept
+  values scaled by 1 / (1 - p), the gradient is the mask, and the same seed gives the same mask.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import torch.nn.functional as F
 
 from vectorseq.data.batching import collate, make_batches
 from vectorseq.models import build_model
+from vectorseq.models.dropout import Dropout
 from vectorseq.training import batch_loss
 from vectorseq.vectorizer import PAD_ID
 
@@ -63,3 +66,30 @@ def test_real_positions_loss_and_gradients_equal_the_plain_path(model_type, labe
         ref = F.cross_entropy(model(b.src, b.src_mask, b.tgt_in).reshape(-1, V), b.tgt_out.reshape(-1),
                               ignore_index=PAD_ID, reduction="sum")
         assert nll.item() == pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_cpu_dropout_keeps_one_minus_p_and_rescales():
+    p, x = 0.3, torch.ones(1_000_000)
+    torch.manual_seed(0)
+    y = Dropout(p).train()(x)
+    kept = y != 0
+    assert kept.float().mean().item() == pytest.approx(1 - p, abs=0.002)  # 1M draws: sd 0.0005
+    assert torch.allclose(y[kept], torch.full_like(y[kept], 1 / (1 - p)))
+    assert y.mean().item() == pytest.approx(1.0, abs=0.004)  # expectation preserved
+
+
+def test_cpu_dropout_gradient_is_its_mask_and_seeded():
+    x = torch.randn(64, 33, requires_grad=True)
+    torch.manual_seed(5)
+    y = Dropout(0.5).train()(x)
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, (y.detach() != 0).float() * 2.0)
+    torch.manual_seed(5)
+    assert torch.equal(Dropout(0.5).train()(x.detach()), y.detach())
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_cpu_dropout_edges_and_eval_match_nn_dropout(p):
+    x = torch.randn(10, 10)
+    assert torch.equal(Dropout(p).train()(x), torch.nn.Dropout(p).train()(x))
+    assert torch.equal(Dropout(0.3).eval()(x), x)

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .base import EncoderOutput, OutputLayer, Seq2Seq
+from .dropout import Dropout
 
 
 def _attend(scores: Tensor, memory: Tensor, weights: list[Tensor] | None) -> Tensor:
@@ -90,7 +91,7 @@ class RNNSeq2Seq(Seq2Seq):
                            dropout=dropout if decoder_layers > 1 else 0.0)
         self.attn = BahdanauAttention(d_model) if attention == "bahdanau" else LuongAttention(d_model)
         self.combine = nn.Linear(2 * d_model, d_model)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.output = OutputLayer(d_model, vocab_size, tgt_input.output_table if tie_embeddings else None)
 
     # ------------------------------------------------------------------ encoder

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import EncoderOutput, OutputLayer, Seq2Seq
+from .dropout import Dropout
 
 
 def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float, causal: bool) -> Tensor:
@@ -117,7 +118,7 @@ class CrossAttention(nn.Module):
 
 class FeedForward(nn.Sequential):
     def __init__(self, d: int, ff: int, dropout: float):
-        super().__init__(nn.Linear(d, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, d))
+        super().__init__(nn.Linear(d, ff), nn.ReLU(), Dropout(dropout), nn.Linear(ff, d))
 
 
 NORMS = ("pre", "post")
@@ -136,7 +137,7 @@ class EncoderLayer(nn.Module):
         self.pre = pre
         self.norm1, self.attn = nn.LayerNorm(d), SelfAttention(d, heads, attn_dropout)
         self.norm2, self.ff = nn.LayerNorm(d), FeedForward(d, ff, dropout)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         x = residual(x, self.norm1, self.pre, lambda h: self.attn(h, key_mask=mask), self.drop)
@@ -150,7 +151,7 @@ class DecoderLayer(nn.Module):
         self.norm1, self.self_attn = nn.LayerNorm(d), SelfAttention(d, heads, attn_dropout)
         self.norm2, self.cross_attn = nn.LayerNorm(d), CrossAttention(d, heads, attn_dropout)
         self.norm3, self.ff = nn.LayerNorm(d), FeedForward(d, ff, dropout)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: Tensor, kv: tuple[Tensor, Tensor], memory_mask: Tensor,
                 cache: dict | None = None, weights: list[Tensor] | None = None) -> Tensor:
@@ -183,7 +184,7 @@ class TransformerSeq2Seq(Seq2Seq):
         self.d_model, self.norm = d_model, norm
         pre = norm == "pre"
         self.pos = PositionalEncoding(d_model)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.encoder = nn.ModuleList(
             EncoderLayer(d_model, heads, ff_size, dropout, attention_dropout, pre) for _ in range(encoder_layers))
         self.decoder = nn.ModuleList(
