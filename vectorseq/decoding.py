@@ -86,72 +86,81 @@ def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length
                 max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1,
                 start: Tensor | None = None) -> list[list[Hypothesis]]:
     """Batched beam search. Returns, per sentence, the ``n_best`` hypotheses, best first (``start``: as in
-    :func:`greedy_search`)."""
+    :func:`greedy_search`).
+
+    The model's step and ``topk`` over ``K * V`` continuations run as tensors; what follows works on the
+    ``2K`` best per sentence, so it is done in Python lists (a few dozen numbers per sentence): as tensor
+    ops it was ~50 tiny kernels per step, a fifth of a batch-1 step (benchmarks/RESULTS.md)."""
     B, K, dev = src.size(0), beam_size, src.device
-    max_len = _max_lengths(src_mask, max_length_ratio, max_length_extra)
-    enc = model.encode(src, src_mask)
-    state = model.init_decoder_state(enc)
+    max_len = _max_lengths(src_mask, max_length_ratio, max_length_extra).tolist()
+    state = model.init_decoder_state(model.encode(src, src_mask))
     state = model.reorder_state(state, torch.arange(B, device=dev).repeat_interleave(K))
-    alive = torch.arange(B, device=dev)  # original sentence id of each live sentence
+    beam = _Beams(list(range(B)), [[] for _ in range(B * K)], K, length_penalty)
     scores = torch.full((B, K), float("-inf"), device=dev)
     scores[:, 0] = 0.0  # only the first beam is live at the start
-    history = torch.full((B * K, 0), PAD_ID, dtype=torch.long, device=dev)
     prev = torch.full((B * K,), BOS_ID, dtype=torch.long, device=dev) if start is None else start.repeat_interleave(K)
-    finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     t = 0
-    while alive.numel():
-        n = alive.numel()
+    while beam.alive:
+        n = len(beam.alive)
         logits, state = model.decode_step(prev, state)
         logp = torch.log_softmax(logits.float(), -1)  # [n*K, V]
         V = logp.size(1)
-        force = ((t + 1) >= max_len[alive]).repeat_interleave(K)
-        if force.any():
+        forced = [t + 1 >= max_len[sid] for sid in beam.alive]
+        if any(forced):  # the length limit: only EOS may follow
+            rows = torch.tensor([i * K + k for i, f in enumerate(forced) if f for k in range(K)], device=dev)
             eos_only = torch.full((V,), float("-inf"), device=dev)
             eos_only[EOS_ID] = 0.0
-            logp[force] = eos_only
+            logp[rows] = eos_only
         cand = (scores.view(n, K, 1) + logp.view(n, K, V)).view(n, K * V)
         top_scores, top_idx = cand.topk(2 * K, dim=1)  # [n, 2K]
-        origin = torch.div(top_idx, V, rounding_mode="floor")
-        token = top_idx % V
-        is_eos = (token == EOS_ID) & torch.isfinite(top_scores)
-
-        # hypotheses that end here (only when ranked within the top K, as in fairseq)
-        eos_top = is_eos[:, :K]
-        if eos_top.any():
-            for i, j in eos_top.nonzero().tolist():
-                sid = int(alive[i])
-                if len(finished[sid]) >= K:
-                    continue
-                row = i * K + int(origin[i, j])
-                toks = history[row].tolist() + [EOS_ID]
-                s = float(top_scores[i, j])
-                finished[sid].append(Hypothesis(toks, s, s / _length_norm(len(toks), length_penalty)))
-
-        # the best K continuations that are not EOS
-        rank = torch.arange(2 * K, device=dev).expand(n, -1) + is_eos.long() * (2 * K)
-        pick = rank.argsort(dim=1)[:, :K]
-        new_scores = top_scores.gather(1, pick)
-        new_origin = origin.gather(1, pick)
-        new_token = token.gather(1, pick)
-        new_scores = new_scores.masked_fill(is_eos.gather(1, pick), float("-inf"))
-
-        n_done = torch.tensor([len(finished[int(s)]) for s in alive.tolist()], device=dev)
-        # done: K finished hypotheses, or the length limit was reached (EOS was forced this step)
-        done = (n_done >= K) | force.view(n, K)[:, 0] | ~torch.isfinite(new_scores).any(1)
-        keep = (~done).nonzero().squeeze(1)
-        rows = (keep[:, None] * K + new_origin[keep]).reshape(-1)  # rows of the old state to continue
-        history = torch.cat([history.index_select(0, rows), new_token[keep].reshape(-1, 1)], dim=1)
-        scores = new_scores[keep]
-        prev = new_token[keep].reshape(-1)
-        alive = alive[keep]
-        if alive.numel():
-            state = model.reorder_state(state, rows, memory=bool(done.any()))
+        rows, tokens, new_scores, any_done = beam.advance(top_scores.tolist(), top_idx.tolist(), V, forced)
+        if not beam.alive:
+            break
+        rows_t = torch.tensor(rows, device=dev)
+        scores = torch.tensor(new_scores, dtype=torch.float32, device=dev).view(-1, K)
+        prev = torch.tensor(tokens, dtype=torch.long, device=dev)
+        state = model.reorder_state(state, rows_t, memory=any_done)
         t += 1
     results = []
-    for hyps in finished:
+    for hyps in beam.finished:
         hyps.sort(key=lambda h: h.normalized, reverse=True)
         results.append(hyps[:n_best])
     return results
+
+
+class _Beams:
+    """The bookkeeping of :func:`beam_search`: live sentences, each live row's tokens, finished hypotheses."""
+
+    def __init__(self, alive: list[int], history: list[list[int]], K: int, length_penalty: float):
+        self.alive, self.history, self.K, self.alpha = alive, history, K, length_penalty
+        self.finished: list[list[Hypothesis]] = [[] for _ in alive]
+
+    def advance(self, top_scores: list[list[float]], top_idx: list[list[int]], V: int, forced: list[bool]):
+        """Take one step's ``2K`` best continuations per live sentence (best first). A finite EOS ranked
+        within the top ``K`` ends a hypothesis (as in fairseq); the first ``K`` others continue. A sentence is
+        done with ``K`` finished hypotheses, at its length limit, or when no live continuation is left.
+        Returns the state rows to continue from, their tokens and scores, and whether a sentence ended."""
+        K, inf = self.K, float("-inf")
+        rows, tokens, scores, alive, history, any_done = [], [], [], [], [], False
+        for i, sid in enumerate(self.alive):
+            fin, picked = self.finished[sid], []
+            for j, (s, idx) in enumerate(zip(top_scores[i], top_idx[i])):
+                origin, token = divmod(idx, V)
+                if token == EOS_ID and s != inf:
+                    if j < K and len(fin) < K:
+                        toks = self.history[i * K + origin] + [EOS_ID]
+                        fin.append(Hypothesis(toks, s, s / _length_norm(len(toks), self.alpha)))
+                elif len(picked) < K:  # at most K of the 2K are EOS: K others always exist
+                    picked.append((s, i * K + origin, token))
+            if len(fin) >= K or forced[i] or all(s == inf for s, _, _ in picked):
+                any_done = True
+                continue
+            alive.append(sid)
+            for s, row, token in picked:
+                rows.append(row), tokens.append(token), scores.append(s)
+                history.append(self.history[row] + [token])
+        self.alive, self.history = alive, history
+        return rows, tokens, scores, any_done
 
 
 def _batches_by_length(lengths: list[int], batch_size: int) -> list[list[int]]:

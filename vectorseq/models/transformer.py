@@ -11,7 +11,9 @@ Masks are boolean with True = a real token. Attention runs through
 
 Incremental decoding keeps a key/value cache per decoder layer: each step feeds one token per sentence and
 appends its keys and values, and the encoder memory's keys and values for cross-attention are projected once.
-``decode_step`` with the cache gives the same logits as re-running the whole prefix (tested).
+The layers' ``step`` methods do that arithmetic on ``[N, D]`` rows in fewer, larger ops (decoding one sentence
+is bound by the number of ops, not by FLOPs). ``decode_step`` with the cache gives the same logits as re-running
+the whole prefix (tested).
 """
 from __future__ import annotations
 
@@ -84,6 +86,17 @@ class SelfAttention(nn.Module):
         y = attention(q, k, v, mask, self.attn_dropout if self.training else 0.0, causal)
         return self.out(y.transpose(1, 2).reshape(B, T, D))
 
+    def step(self, x: Tensor, cache: dict) -> Tensor:
+        """Incremental decoding, one new position per row: ``x [N, D] -> [N, D]``, appending to ``cache`` (the
+        layout ``forward`` uses). The arithmetic of ``forward`` with a cache, without its reshapes."""
+        N, D = x.shape
+        q, k, v = F.linear(x, self.qkv.weight, self.qkv.bias).view(N, 3, self.h, 1, self.dk).unbind(1)
+        if "k" in cache:
+            k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+        cache["k"], cache["v"] = k, v
+        probs = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * (self.dk ** -0.5), dim=-1)
+        return F.linear(torch.matmul(probs, v).view(N, D), self.out.weight, self.out.bias)
+
 
 class CrossAttention(nn.Module):
     """Decoder-to-encoder attention; the memory's keys/values can be projected once and reused."""
@@ -115,10 +128,31 @@ class CrossAttention(nn.Module):
             y = probs @ kv[1]
         return self.out(y.transpose(1, 2).reshape(B, T, D))
 
+    def step_memory(self, memory: Tensor, memory_mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The memory as :meth:`step` reads it: keys transposed ``[B, H, dk, S]``, values ``[B, H, S, dk]``,
+        both contiguous, and the mask as an additive bias ``[B, H, 1, S]`` (0 or -inf)."""
+        k, v = self.memory_kv(memory)
+        bias = torch.zeros(k.size(0), self.h, 1, k.size(2), dtype=k.dtype, device=k.device)
+        bias = bias.masked_fill(~memory_mask[:, None, None, :], float("-inf"))
+        return k.transpose(-1, -2).contiguous(), v.contiguous(), bias
+
+    def step(self, x: Tensor, kT: Tensor, v: Tensor, bias: Tensor) -> Tensor:
+        """One query per row, ``x [N, D] -> [N, D]``: scale, mask and scores in one ``baddbmm``."""
+        N, D = x.shape
+        q = F.linear(x, self.q.weight, self.q.bias).view(N * self.h, 1, self.dk)
+        scores = torch.baddbmm(bias.view(N * self.h, 1, -1), q, kT.view(N * self.h, self.dk, -1),
+                               alpha=self.dk ** -0.5)
+        y = torch.bmm(torch.softmax(scores, dim=-1), v.view(N * self.h, -1, self.dk))
+        return F.linear(y.view(N, D), self.out.weight, self.out.bias)
+
 
 class FeedForward(nn.Sequential):
     def __init__(self, d: int, ff: int, dropout: float):
         super().__init__(nn.Linear(d, ff), nn.ReLU(), Dropout(dropout), nn.Linear(ff, d))
+
+    def step(self, x: Tensor) -> Tensor:
+        """Inference: the same layers called directly (four module calls fewer per decoder layer and step)."""
+        return F.linear(F.relu(F.linear(x, self[0].weight, self[0].bias)), self[3].weight, self[3].bias)
 
 
 NORMS = ("pre", "post")
@@ -161,14 +195,26 @@ class DecoderLayer(nn.Module):
         x = residual(x, self.norm2, self.pre, lambda h: self.cross_attn(h, kv, memory_mask, weights), self.drop)
         return residual(x, self.norm3, self.pre, self.ff, self.drop)
 
+    def step(self, x: Tensor, memory: tuple[Tensor, Tensor, Tensor], cache: dict) -> Tensor:
+        """Incremental decoding, ``x [N, D] -> [N, D]``: :meth:`forward`'s arithmetic for one new position
+        in inference (no dropout), in fewer and larger ops; decoding at batch 1 is bound by their count."""
+        kT, v, bias = memory
+        if self.pre:
+            x = x + self.self_attn.step(self.norm1(x), cache)
+            x = x + self.cross_attn.step(self.norm2(x), kT, v, bias)
+            return x + self.ff.step(self.norm3(x))
+        x = self.norm1(x + self.self_attn.step(x, cache))
+        x = self.norm2(x + self.cross_attn.step(x, kT, v, bias))
+        return self.norm3(x + self.ff.step(x))
+
 
 @dataclass
 class TransformerState:
-    """Decoder state for incremental decoding: per-layer caches and the step counter."""
+    """Decoder state for incremental decoding: per-layer self-attention caches, per-layer encoder memory
+    (:meth:`CrossAttention.step_memory`: keys transposed, values, mask bias) and the step counter."""
 
     caches: list[dict]
-    memory_kv: list[tuple[Tensor, Tensor]]
-    memory_mask: Tensor
+    memory: list[tuple[Tensor, Tensor, Tensor]]
     step: int = 0
 
 
@@ -229,16 +275,17 @@ class TransformerSeq2Seq(Seq2Seq):
     def init_decoder_state(self, enc: EncoderOutput) -> TransformerState:
         return TransformerState(
             caches=[{} for _ in self.decoder],
-            memory_kv=[layer.cross_attn.memory_kv(enc.memory) for layer in self.decoder],
-            memory_mask=enc.memory_mask,
+            memory=[layer.cross_attn.step_memory(enc.memory, enc.memory_mask) for layer in self.decoder],
         )
 
     def decode_step(self, prev_tokens: Tensor, state: TransformerState) -> tuple[Tensor, TransformerState]:
-        x = self._embed_target(prev_tokens[:, None], state.step)
-        for layer, cache, kv in zip(self.decoder, state.caches, state.memory_kv):
-            x = layer(x, kv, state.memory_mask, cache=cache)
+        """Logits ``[N, V]`` of the next token after ``prev_tokens [N]``, in inference arithmetic (no dropout;
+        equal to the full forward pass of the prefix, tests/test_models.py)."""
+        x = self._embed_target(prev_tokens[:, None], state.step)[:, 0]
+        for layer, cache, memory in zip(self.decoder, state.caches, state.memory):
+            x = layer.step(x, memory, cache)
         state.step += 1
-        return self.output(self.dec_norm(x))[:, 0], state
+        return self.output(self.dec_norm(x)), state
 
     def decode_prefix(self, prefix: Tensor, enc: EncoderOutput) -> Tensor:
         """Logits of the last position after feeding a whole prefix without a cache (the slow reference)."""
@@ -250,6 +297,5 @@ class TransformerSeq2Seq(Seq2Seq):
     def reorder_state(self, state: TransformerState, index: Tensor, memory: bool = True) -> TransformerState:
         state.caches = [{k: v.index_select(0, index) for k, v in c.items()} for c in state.caches]
         if memory:  # beam search skips this when rows only move among the beams of one sentence
-            state.memory_kv = [(k.index_select(0, index), v.index_select(0, index)) for k, v in state.memory_kv]
-            state.memory_mask = state.memory_mask.index_select(0, index)
+            state.memory = [tuple(t.index_select(0, index) for t in m) for m in state.memory]
         return state
