@@ -4,6 +4,7 @@ It calls JoeyNMT 2.3.0's own functions (``joeynmt.training.train`` and ``joeynmt
 code paths of ``python -m joeynmt train|test``) and only adds measurement hooks; no JoeyNMT code is changed.
 
     python joey_driver.py train  CONFIG --stats OUT.json [--threads 2] [--profile]
+    python joey_driver.py train  CONFIG --stats OUT.json --budget-minutes 25   (a wall-clock budget)
     python joey_driver.py decode CONFIG --ckpt CKPT --src PREFIX --batch-size 32 --beam 5 --hyps OUT.txt \
                                  --stats OUT.json [--threads 2] [--profile]
     python joey_driver.py tokens CONFIG --stats OUT.json     (how JoeyNMT tokenizes the training set)
@@ -19,6 +20,10 @@ scheduler steps, and its step-N log line -- and excludes validation, checkpointi
 ``src_length`` = pieces + EOS; target ``ntokens`` = pieces + EOS, what JoeyNMT itself counts). tokens/s =
 (source + target real tokens) / window, the same definition as vectorseq's ``tokens_per_s``.
 
+train --budget-minutes M: the clock starts at the same point; once M minutes have passed, the update in
+progress is the last (the hook sets JoeyNMT's own ``is_max_update`` flag, so its loop ends as at
+``updates`` and saves the current weights). Validations inside the budget count against it, as vectorseq's
+``max_minutes`` counts its own; each one's step and elapsed seconds are recorded.
 decode: ``predict()`` with ``eval_metrics: []`` on a source-only file (so no scoring inside the timed call):
 DataLoader tokenization, batching, search and detokenization (``post_process``) are all timed.
 """
@@ -83,6 +88,9 @@ def cmd_train(a: argparse.Namespace) -> dict:
     orig_step = jt.TrainManager._train_step
 
     def train_step(self, batch):
+        if a.budget_minutes is not None and rec["t_start"] is not None \
+                and time.perf_counter() - rec["t_start"] >= 60 * a.budget_minutes:
+            self.stats.is_max_update = True  # JoeyNMT ends its loop after this update, as at max_updates
         if rec["t_end"] is None:
             if rec["t_first_step"] is None:
                 rec["t_first_step"] = time.perf_counter()
@@ -96,6 +104,13 @@ def cmd_train(a: argparse.Namespace) -> dict:
     orig_validate = jt.TrainManager._validate
 
     def validate(self, valid_data):
+        if a.budget_minutes is not None:  # budget mode: every validation's step, time and cost; the end comes later
+            t0 = time.perf_counter()
+            out = orig_validate(self, valid_data)
+            rec.setdefault("validations", []).append(
+                {"step": int(self.stats.steps), "elapsed_s": round(t0 - rec["t_start"], 1),
+                 "validation_s": round(time.perf_counter() - t0, 1)})
+            return out
         if rec["t_end"] is None:
             rec["t_end"] = time.perf_counter()
             rec["updates"] = int(self.stats.steps)
@@ -105,6 +120,8 @@ def cmd_train(a: argparse.Namespace) -> dict:
 
     rss_before = _rss_mb()
     jt.train(rank=0, world_size=None, cfg=cfg, skip_test=True)
+    if a.budget_minutes is not None:
+        rec["t_end"], rec["updates"] = time.perf_counter(), int(trainer_box["t"].stats.steps)
     b = rec["batches"]
     window = rec["t_end"] - rec["t_start"]
     src_tok = sum(x[3] for x in b)
@@ -133,6 +150,8 @@ def cmd_train(a: argparse.Namespace) -> dict:
             t.optimizer.step()
             t.model.zero_grad()
         out["train_top_ms"] = _top_ops(prof)
+    if a.budget_minutes is not None:
+        out["validations"] = rec.get("validations", [])
     out["peak_rss_mb_self"] = round(_rss_mb(), 1)
     return out
 
@@ -294,6 +313,7 @@ def main() -> None:
     ap.add_argument("--stats", required=True)
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--budget-minutes", type=float, help="train: stop after this many minutes of wall time")
     ap.add_argument("--ckpt")
     ap.add_argument("--src")
     ap.add_argument("--batch-size", type=int, default=32)
