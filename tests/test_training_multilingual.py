@@ -37,6 +37,26 @@ def test_a_multilingual_run_scores_every_direction(multi_model):
     assert set(record["valid_by_direction"]) == set(by) and record["valid_by_direction"]["de-fr"]["zero_shot"]
     log = [json.loads(line) for line in (result.model_dir / "train_log.jsonl").read_text().splitlines()]
     assert log[-1]["valid_bleu"] == record["valid_bleu"]
+    valid = record["valid_by_direction"]  # validation BLEU: the mean over the trained directions, not zero-shot
+    assert record["valid_bleu"] == pytest.approx(sum(valid[d]["bleu"] for d in ("en-de", "en-fr", "de-en")) / 3,
+                                                 abs=0.01)
+
+
+def test_validation_can_follow_one_chosen_direction(tmp_path):
+    cfg = tiny_config(data={**MULTI, "valid_direction": "en-fr"}, training={"max_steps": 20, "valid_every": 10})
+    result = train(cfg, tmp_path / "m", progress=False, log=quiet)
+    for record in result.history:  # every validation's BLEU (and so the best checkpoint) is en-fr's alone
+        assert record["valid_bleu"] == record["valid_by_direction"]["en-fr"]["bleu"]
+    assert len(result.history) == 2
+
+
+@pytest.mark.parametrize("data, message", [
+    ({**MULTI, "valid_direction": "de-fr"}, "data.valid_direction: de-fr is not a trained direction"),
+    ({"valid_direction": "en-de"}, "data.zero_shot and data.valid_direction need data.directions"),
+])
+def test_valid_direction_must_be_a_trained_direction(data, message):
+    with pytest.raises(VectorseqError, match=message):
+        tiny_config(data=data)
 
 
 def test_the_folder_translates_into_the_language_asked(multi_model):

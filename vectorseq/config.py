@@ -71,13 +71,11 @@ class DataConfig:
     """Where the parallel text comes from and how it is checked."""
 
     dataset: Literal["builtin", "multi30k", "files"] = _f(
-        "builtin", "`builtin` (generated, offline), `multi30k` (named dataset) or `files` (train/valid/test below)."
-    )
+        "builtin", "`builtin` (generated, offline), `multi30k` (named dataset) or `files` (train/valid/test below).")
     src_lang: str = _f("en", "Source language code (multi30k: en, de or fr).")
     tgt_lang: str = _f("de", "Target language code.")
     data_dir: str | None = _f(
-        None, "multi30k: folder holding {split}.{lang}.gz; else $VECTORSEQ_MULTI30K, the cache, or a download."
-    )
+        None, "multi30k: folder holding {split}.{lang}.gz; else $VECTORSEQ_MULTI30K, the cache, or a download.")
     train: FilesConfig = _sub(FilesConfig, "dataset=files: the training split.")
     valid: FilesConfig = _sub(FilesConfig, "dataset=files: the validation split.")
     test: FilesConfig = _sub(FilesConfig, "dataset=files: the test split (optional).")
@@ -95,20 +93,15 @@ class DataConfig:
         "(subwords, characters, bytes) are dropped and counted, so no batch grows without bound. null = no limit.",
         ge=1)
     on_error: Literal["raise", "skip"] = _f(
-        "skip", "Bad pairs (empty, over-long, invalid UTF-8): `raise` stops with file:line, `skip` drops and counts them."
-    )
+        "skip", "Bad pairs (empty, over-long, invalid UTF-8): `raise` stops with file:line, `skip` drops and counts them.")
     streaming: bool = _f(
         False, "dataset=files: read the training files window by window every epoch instead of loading them "
-        "(corpora larger than memory; vectorseq.data.streaming). Ranks and DataLoader workers read disjoint lines."
-    )
-    window: int = _f(
-        100000, "streaming: sentence pairs held at once (per rank and worker) for length bucketing and shuffling; "
-        "memory is bounded by it."
-    )
+        "(corpora larger than memory; vectorseq.data.streaming). Ranks and DataLoader workers read disjoint lines.")
+    window: int = _f(100000, "streaming: sentence pairs held at once (per rank and worker) for length bucketing "
+                     "and shuffling; memory is bounded by it.")
     adapt_sample: int = _f(
         1000000, "streaming: a reservoir sample of this many training pairs adapts the vectorizers and gives the "
-        "token statistics (coverage, IDF); above the corpus size, every pair is used."
-    )
+        "token statistics (coverage, IDF); above the corpus size, every pair is used.")
     num_workers: int = _f(0, "streaming: DataLoader worker processes that read and encode (0 = the training process).")
     directions: list[str] | None = _f(
         None, "Several translation directions in one model, e.g. [en-de, en-fr, de-en] (builtin: English and "
@@ -117,6 +110,9 @@ class DataConfig:
     zero_shot: list[str] = _f(
         [], "Directions scored (validation, test) but never trained, e.g. de-fr after en-de and en-fr; their "
         "target language must be trained. Reports label them zero-shot.", **_DIRECTION)
+    valid_direction: str | None = _f(
+        None, "Several directions: validation BLEU/chrF (so the best checkpoint and early stopping) of this trained "
+        "direction only; null = the mean over the trained directions.", **_DIRECTION)
     tag_placement: Literal["source", "decoder"] = _f(
         "source", "Several directions: the target-language tag <2xx> starts the source (Johnson et al. 2017) or "
         "is the decoder's first token in place of <s>. Always one token, in every vectorizer mode.")
@@ -446,8 +442,9 @@ def _check_directions(d: DataConfig, v: VectorizerConfig) -> None:
         raise ConfigError("vectorizer.per_language: one vectorizer per language is not built yet; use one shared "
                           "vectorizer for all languages (vectorizer.shared: true, per_language: false)")
     if d.directions is None:
-        if d.zero_shot:
-            raise ConfigError("data.zero_shot needs data.directions (the directions the model is trained on)")
+        if d.zero_shot or d.valid_direction:
+            raise ConfigError("data.zero_shot and data.valid_direction need data.directions (the directions the "
+                              "model is trained on)")
         return
     trained, zero = [x.split("-") for x in d.directions], [x.split("-") for x in d.zero_shot]
     for key, pairs in (("directions", trained), ("zero_shot", zero)):
@@ -461,6 +458,9 @@ def _check_directions(d: DataConfig, v: VectorizerConfig) -> None:
         if b not in {t for _, t in trained} or a not in known:
             raise ConfigError(f"data.zero_shot: {a}-{b} needs {a} among the trained languages and {b} among the "
                               f"trained target languages ({', '.join(d.directions)})")
+    if d.valid_direction is not None and d.valid_direction not in d.directions:
+        raise ConfigError(f"data.valid_direction: {d.valid_direction} is not a trained direction; use one of "
+                          f"{', '.join(d.directions)} or null (the mean over them)")
     if len(trained) + len(zero) > 1 and (d.dataset == "files" or d.streaming):
         raise ConfigError("data.directions: several directions read dataset builtin or multi30k in memory; "
                           "files and streaming are not built yet for them")

@@ -8,8 +8,8 @@ plateau schedule's learning rate after ``plateau_patience`` validations without 
 0 validates and writes; the decisions are broadcast so every rank continues or stops together.
 
 A multilingual model has one :class:`ValidSet` per direction: the loss is over the trained directions'
-tokens together, BLEU/chrF the mean over the trained directions, and every direction's scores (zero-shot
-ones marked) are logged under ``valid_by_direction``. A bilingual model has one set and no breakdown.
+tokens together, BLEU/chrF the mean over the trained directions (or one chosen by ``data.valid_direction``),
+and every direction's scores (zero-shot ones marked) are logged under ``valid_by_direction``. A bilingual model has one set and no breakdown.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class ValidSet:
 def validate(model: torch.nn.Module, sets: Sequence[ValidSet], tgt_vec: TextVectorizer, cfg: Config,
              device: torch.device) -> dict[str, Any]:
     """Validation loss/perplexity (teacher forcing, trained directions) and greedy BLEU/chrF on raw references
-    (the mean over the trained directions)."""
+    (the mean over the trained directions, or ``data.valid_direction``'s alone)."""
     model.eval()
     nll, ntok = 0.0, 0
     for vs in (v for v in sets if not v.zero_shot):
@@ -65,7 +65,8 @@ def validate(model: torch.nn.Module, sets: Sequence[ValidSet], tgt_vec: TextVect
             nll += float(n)
             ntok += b.n_tgt_tokens
     scored = {vs.name: _greedy_scores(model, vs, tgt_vec, cfg, device) for vs in sets}
-    trained = [scored[vs.name] for vs in sets if not vs.zero_shot]
+    pick = cfg.data.valid_direction  # None: the mean over the trained directions
+    trained = [scored[vs.name] for vs in sets if (vs.name == pick if pick else not vs.zero_shot)]
     model.train()
     loss = nll / max(ntok, 1)
     mean = {k: round(float(np.mean([s[k] for s in trained])), 2) for k in ("bleu", "bleu_lc", "chrf")}
