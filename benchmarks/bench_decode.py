@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _ab import alternate  # noqa: E402
 
 
 def measure(model_dir: str, threads: int, n1: int, data_dir: str | None) -> dict:
@@ -44,14 +44,6 @@ def measure(model_dir: str, threads: int, n1: int, data_dir: str | None) -> dict
     return out
 
 
-def child(tree: Path, a: argparse.Namespace) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(a.threads), MKL_NUM_THREADS=str(a.threads))
-    cmd = [sys.executable, str(Path(__file__).resolve()), a.model_dir, "--threads", str(a.threads),
-           "--batch1", str(a.batch1)] + (["--data-dir", a.data_dir] if a.data_dir else [])
-    out = subprocess.run(cmd, env=env, cwd=str(tree), capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model_dir")
@@ -65,12 +57,7 @@ def main() -> None:
         print(json.dumps(measure(a.model_dir, a.threads, a.batch1, a.data_dir)))
         return
     trees = {"old": Path(a.ab).resolve(), "new": HERE.parent}
-    runs: dict[str, list[dict]] = {"old": [], "new": []}
-    load = []
-    for _ in range(a.repeats):
-        for name, tree in trees.items():
-            load.append(round(os.getloadavg()[0], 2))
-            runs[name].append(child(tree, a))
+    runs, load = alternate(trees, Path(__file__).resolve(), [a.model_dir, "--threads", str(a.threads), "--batch1", str(a.batch1)] + (["--data-dir", a.data_dir] if a.data_dir else []), a.threads, a.repeats)
     med = {k: {b: statistics.median(r[b]["sentences_per_s"] for r in v) for b in ("batch1", "batch32")}
            for k, v in runs.items()}
     same = {b: len({r[b]["sha256"] for v in runs.values() for r in v}) == 1 for b in ("batch1", "batch32")}

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _ab import alternate  # noqa: E402
 
 
 def useful_flops(model, batch, d: int, layers_enc: int, layers_dec: int, n_real_tgt: int) -> float:
@@ -68,7 +68,6 @@ def measure(threads: int, steps: int, data_dir: str | None, compile_model: bool 
     import numpy as np
     import torch
 
-    sys.path.insert(0, str(HERE))
     from profile_step import matmul_peak
     from vectorseq.config import load_config
     from vectorseq.data.batching import collate, make_batches
@@ -120,15 +119,6 @@ def measure(threads: int, steps: int, data_dir: str | None, compile_model: bool 
             "first_losses": losses[:3]}
 
 
-def child(tree: Path, a: argparse.Namespace) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(a.threads), MKL_NUM_THREADS=str(a.threads))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--threads", str(a.threads), "--steps", str(a.steps)]
-    if a.data_dir:
-        cmd += ["--data-dir", a.data_dir]
-    out = subprocess.run(cmd, env=env, cwd=str(tree), capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
@@ -142,12 +132,7 @@ def main() -> None:
         print(json.dumps(measure(a.threads, a.steps, a.data_dir, a.compile)))
         return
     trees = {"old": Path(a.ab).resolve(), "new": HERE.parent}
-    runs: dict[str, list[dict]] = {"old": [], "new": []}
-    load = []
-    for _ in range(a.repeats):
-        for name, tree in trees.items():
-            load.append(round(os.getloadavg()[0], 2))
-            runs[name].append(child(tree, a))
+    runs, load = alternate(trees, Path(__file__).resolve(), ["--threads", str(a.threads), "--steps", str(a.steps)] + (["--data-dir", a.data_dir] if a.data_dir else []), a.threads, a.repeats)
     med = {k: {f: statistics.median(r[f] for r in v) for f in ("s_per_step", "tokens_per_s", "fraction_of_peak",
                                                                    "gflops_per_s", "matmul_peak_gflops")}
            for k, v in runs.items()}
