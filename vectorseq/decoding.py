@@ -107,10 +107,10 @@ def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length
         V = logp.size(1)
         forced = [t + 1 >= max_len[sid] for sid in beam.alive]
         if any(forced):  # the length limit: only EOS may follow
-            rows = torch.tensor([i * K + k for i, f in enumerate(forced) if f for k in range(K)], device=dev)
+            at_limit = torch.tensor([i * K + k for i, f in enumerate(forced) if f for k in range(K)], device=dev)
             eos_only = torch.full((V,), float("-inf"), device=dev)
             eos_only[EOS_ID] = 0.0
-            logp[rows] = eos_only
+            logp[at_limit] = eos_only
         cand = (scores.view(n, K, 1) + logp.view(n, K, V)).view(n, K * V)
         top_scores, top_idx = cand.topk(2 * K, dim=1)  # [n, 2K]
         rows, tokens, new_scores, any_done = beam.advance(top_scores.tolist(), top_idx.tolist(), V, forced)
@@ -157,7 +157,9 @@ class _Beams:
                 continue
             alive.append(sid)
             for s, row, token in picked:
-                rows.append(row), tokens.append(token), scores.append(s)
+                rows.append(row)
+                tokens.append(token)
+                scores.append(s)
                 history.append(self.history[row] + [token])
         self.alive, self.history = alive, history
         return rows, tokens, scores, any_done
