@@ -52,7 +52,7 @@ def test_validation_can_follow_one_chosen_direction(tmp_path):
 
 @pytest.mark.parametrize("data, message", [
     ({**MULTI, "valid_direction": "de-fr"}, "data.valid_direction: de-fr is not a trained direction"),
-    ({"valid_direction": "en-de"}, "data.zero_shot and data.valid_direction need data.directions"),
+    ({"valid_direction": "en-de"}, "data.valid_direction needs data.directions"),
 ])
 def test_valid_direction_must_be_a_trained_direction(data, message):
     with pytest.raises(VectorseqError, match=message):

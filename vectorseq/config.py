@@ -443,8 +443,8 @@ def _check_directions(d: DataConfig, v: VectorizerConfig) -> None:
                           "vectorizer for all languages (vectorizer.shared: true, per_language: false)")
     if d.directions is None:
         if d.zero_shot or d.valid_direction:
-            raise ConfigError("data.zero_shot and data.valid_direction need data.directions (the directions the "
-                              "model is trained on)")
+            key = "zero_shot" if d.zero_shot else "valid_direction"
+            raise ConfigError(f"data.{key} needs data.directions (the directions the model is trained on)")
         return
     trained, zero = [x.split("-") for x in d.directions], [x.split("-") for x in d.zero_shot]
     for key, pairs in (("directions", trained), ("zero_shot", zero)):
