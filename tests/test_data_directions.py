@@ -38,9 +38,19 @@ def test_bad_directions_are_one_line_config_errors(data, message):
     assert "\n" not in str(err.value)
 
 
-def test_per_language_vectorizers_are_refused_as_not_built():
-    with pytest.raises(ConfigError, match="not built yet"):
-        config_from_dict({"training": {"max_steps": 1}, "vectorizer": {"per_language": True}})
+@pytest.mark.parametrize("over, message", [
+    ({"vectorizer": {"per_language": True}}, "vectorizer.per_language needs data.directions"),
+    ({"data": {"directions": ["en-de", "en-fr"]}, "vectorizer": {"per_language": True},
+      "embeddings": {"src": {"input": "bag"}}}, "embeddings.src.input: bag reads one vocabulary"),
+    ({"data": {"directions": ["en-de", "en-fr"]}, "embeddings": {"src": {"vectors": {"en": "glove-6b-50d"}}}},
+     "maps languages to files, which needs vectorizer.per_language: true"),
+    ({"data": {"directions": ["en-de", "en-fr"]}, "vectorizer": {"per_language": True},
+      "embeddings": {"src": {"vectors": {"es": "x.vec"}}}}, "es is not a language of data.directions"),
+])
+def test_per_language_config_errors(over, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        config_from_dict({"training": {"max_steps": 1}, **over})
+    assert "\n" not in str(err.value)
 
 
 def test_tagging_by_target_language():

@@ -120,11 +120,16 @@ def _translate_lines(tr: Any, lines: list[str], n_best: int = 1, **search: Any) 
     return out
 
 
+def _languages(a: argparse.Namespace) -> dict[str, str]:
+    """``--tgt-lang`` / ``--src-lang`` as keywords; a bilingual model (or an export) takes neither."""
+    return {k: v for k, v in (("tgt_lang", a.tgt_lang), ("src_lang", a.src_lang)) if v}
+
+
 def cmd_translate(a: argparse.Namespace) -> int:
     tr = _load_translator(a)
     _check_search_args(a, tr.config.decoding.beam_size)
     lines = _read_lines(a.input)
-    into = {"tgt_lang": a.tgt_lang} if a.tgt_lang else {}  # a bilingual model (or an export) needs none
+    into = _languages(a)
     hyps = _translate_lines(tr, lines, beam=a.beam, n_best=a.n_best, batch_size=a.batch_size, **into)
     out = open(a.output, "w", encoding="utf-8") if a.output else sys.stdout
     try:
@@ -153,8 +158,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
         if split is None:
             raise VectorseqError(f"the config's data has no {a.split} split; pass --src and --ref")
         src, ref = split.src, split.tgt
-    into = {"tgt_lang": a.tgt_lang} if a.tgt_lang else {}
-    result, hyps = evaluate(tr, src, ref, beam=a.beam, batch_size=a.batch_size, **into)
+    result, hyps = evaluate(tr, src, ref, beam=a.beam, batch_size=a.batch_size, **_languages(a))
     del result["samples"]  # the command prints scores; --output writes every translation
     if getattr(tr, "extension", None) is not None:
         result["extend_vocab"] = oov_stats(tr.src_vectorizer, tr.extension, src)
@@ -334,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch-size", type=_positive("--batch-size"))
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--tgt-lang", help="a multilingual model: the language to translate into, e.g. fr")
+    tr.add_argument("--src-lang", help="a model with one source vocabulary per language (vectorizer.per_language) "
+                                       "that reads several: the input's language, e.g. de")
     tr.add_argument("--extend-vocab", action="store_true",
                     help="unknown source words found in MODEL_DIR/extension/ (`vectorseq embeddings extend`) get "
                          "their frozen pretrained vectors instead of <unk>")
@@ -351,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--output", "-o", help="also write the translations here")
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--tgt-lang", help="a multilingual model with --src/--ref: the language to translate into")
+    ev.add_argument("--src-lang", help="with --src/--ref and one source vocabulary per language: the source's language")
     ev.add_argument("--direction", action="append", default=[], metavar="SRC-TGT",
                     help="a multilingual model: score this direction of the config's dataset (repeatable; default "
                          "every configured one); one it was not trained on is scored and labelled zero-shot")

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
+from .data.directions import check_directions
 from .errors import ConfigError, VectorseqError, did_you_mean
 from .text.options import STANDARDIZE_OPTIONS, TRANSLATION_DEFAULTS
 from .text.subword_sampling import SamplingSpec
@@ -196,7 +197,9 @@ class VectorizerConfig:
 
     shared: bool = _f(True, "One vocabulary for source and target (needed for `model.share_embeddings`). With "
                       "several directions: one vectorizer for all languages, adapted on a language-balanced sample.")
-    per_language: bool = _f(False, "Several directions: one vectorizer per language (not built yet; must stay false).")
+    per_language: bool = _f(False, "Several directions: one vectorizer per language (each with its side's settings "
+                            "and max_tokens; shared: true makes one per language for both sides), the languages' "
+                            "vocabularies laid end to end in one table; translating needs the source language.")
     src: VectorizerSideConfig = _sub(VectorizerSideConfig, "Source side (and both sides when shared).")
     tgt: VectorizerSideConfig = _sub(VectorizerSideConfig, "Target side (ignored when shared).")
 
@@ -215,9 +218,10 @@ class EmbeddingSideConfig:
         "translation time; word-level source split only), gbst (learned segmentation over a byte or character "
         "source: soft choice of block sizes, then downsampling; Charformer). Source side only except `embedding`.",
     )
-    vectors: str | None = _f(
+    vectors: str | dict[str, str] | None = _f(
         None, "Pretrained vectors: a file (GloVe/word2vec/fastText text or binary, .npy) or `glove-6b-50d`; "
-        "with input: char_ngrams a fastText .bin (word rows and n-gram buckets)."
+        "with input: char_ngrams a fastText .bin (word rows and n-gram buckets); with vectorizer.per_language a "
+        "mapping language -> file (languages left out learn their rows)."
     )
     dim: int | None = _f(
         None, "Width of the pretrained vectors; filled in at training time and saved, so loading needs no file."
@@ -432,38 +436,8 @@ class Config:
         for key, low in (("window", 1), ("adapt_sample", 1), ("num_workers", 0)):
             if getattr(d, key) < low:
                 raise ConfigError(f"data.{key} must be at least {low}")
-        _check_directions(d, v)
+        check_directions(d, v, self.embeddings)
         return self
-
-
-def _check_directions(d: DataConfig, v: VectorizerConfig) -> None:
-    """data.directions / zero_shot: distinct pairs of two languages; several of them on in-memory data only."""
-    if v.per_language:
-        raise ConfigError("vectorizer.per_language: one vectorizer per language is not built yet; use one shared "
-                          "vectorizer for all languages (vectorizer.shared: true, per_language: false)")
-    if d.directions is None:
-        if d.zero_shot or d.valid_direction:
-            key = "zero_shot" if d.zero_shot else "valid_direction"
-            raise ConfigError(f"data.{key} needs data.directions (the directions the model is trained on)")
-        return
-    trained, zero = [x.split("-") for x in d.directions], [x.split("-") for x in d.zero_shot]
-    for key, pairs in (("directions", trained), ("zero_shot", zero)):
-        if any(a == b for a, b in pairs) or len({tuple(p) for p in pairs}) < len(pairs):
-            raise ConfigError(f"data.{key}: {getattr(d, key)} repeats a direction or translates a language into "
-                              "itself; list each SRC-TGT once, with two different languages")
-    if not trained or set(d.zero_shot) & set(d.directions):
-        raise ConfigError("data.directions must list at least one direction, none of them also in data.zero_shot")
-    known = {lang for p in trained for lang in p}
-    for a, b in zero:
-        if b not in {t for _, t in trained} or a not in known:
-            raise ConfigError(f"data.zero_shot: {a}-{b} needs {a} among the trained languages and {b} among the "
-                              f"trained target languages ({', '.join(d.directions)})")
-    if d.valid_direction is not None and d.valid_direction not in d.directions:
-        raise ConfigError(f"data.valid_direction: {d.valid_direction} is not a trained direction; use one of "
-                          f"{', '.join(d.directions)} or null (the mean over them)")
-    if len(trained) + len(zero) > 1 and (d.dataset == "files" or d.streaming):
-        raise ConfigError("data.directions: several directions read dataset builtin or multi30k in memory; "
-                          "files and streaming are not built yet for them")
 
 
 def _check_min_steps(t: TrainingConfig) -> None:

@@ -41,9 +41,12 @@ def _length_norm(length: int, alpha: float) -> float:
 
 @torch.inference_mode()
 def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float = 1.5,
-                  max_length_extra: int = 10, start: Tensor | None = None) -> list[Hypothesis]:
+                  max_length_extra: int = 10, start: Tensor | None = None,
+                  output_bias: Tensor | None = None) -> list[Hypothesis]:
     """Pick the most probable token at every step. Returns one hypothesis per sentence. ``start``: each
-    sentence's first decoder input (default BOS; a language tag when the tag is the decoder's first token)."""
+    sentence's first decoder input (default BOS; a language tag when the tag is the decoder's first token).
+    ``output_bias``: ``[V]``, added to every step's logits (``-inf`` keeps a per-language model's output in its
+    target language: :func:`vectorseq.language_vectorizer.output_bias`)."""
     B = src.size(0)
     max_len = _max_lengths(src_mask, max_length_ratio, max_length_extra)
     state = model.init_decoder_state(model.encode(src, src_mask))
@@ -55,6 +58,8 @@ def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float 
     t = 0
     while alive.numel():
         logits, state = model.decode_step(prev, state)
+        if output_bias is not None:
+            logits = logits + output_bias
         logp = torch.log_softmax(logits.float(), -1)
         force = (t + 1) >= max_len[alive]
         if force.any():
@@ -84,9 +89,9 @@ def greedy_search(model, src: Tensor, src_mask: Tensor, max_length_ratio: float 
 @torch.inference_mode()
 def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length_penalty: float = 1.0,
                 max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1,
-                start: Tensor | None = None) -> list[list[Hypothesis]]:
-    """Batched beam search. Returns, per sentence, the ``n_best`` hypotheses, best first (``start``: as in
-    :func:`greedy_search`).
+                start: Tensor | None = None, output_bias: Tensor | None = None) -> list[list[Hypothesis]]:
+    """Batched beam search. Returns, per sentence, the ``n_best`` hypotheses, best first (``start`` and
+    ``output_bias``: as in :func:`greedy_search`).
 
     The model's step and ``topk`` over ``K * V`` continuations run as tensors; what follows works on the
     ``2K`` best per sentence, so it is done in Python lists (a few dozen numbers per sentence): as tensor
@@ -103,6 +108,8 @@ def beam_search(model, src: Tensor, src_mask: Tensor, beam_size: int = 5, length
     while beam.alive:
         n = len(beam.alive)
         logits, state = model.decode_step(prev, state)
+        if output_bias is not None:
+            logits = logits + output_bias
         logp = torch.log_softmax(logits.float(), -1)  # [n*K, V]
         V = logp.size(1)
         forced = [t + 1 >= max_len[sid] for sid in beam.alive]
@@ -174,10 +181,13 @@ def _batches_by_length(lengths: list[int], batch_size: int) -> list[list[int]]:
 def translate_ids(model, src_ids: list[list[int]], *, beam_size: int = 5, length_penalty: float = 1.0,
                   max_length_ratio: float = 1.5, max_length_extra: int = 10, n_best: int = 1,
                   batch_size: int = 64, device: str | torch.device = "cpu",
-                  start_ids: list[int] | None = None) -> list[list[Hypothesis]]:
+                  start_ids: list[int] | None = None, output_bias: Tensor | None = None) -> list[list[Hypothesis]]:
     """Decode many sentences (lists of source ids, EOS included) in length-sorted batches, in input order.
-    ``start_ids``: each sentence's first decoder input (None: BOS for all)."""
+    ``start_ids``: each sentence's first decoder input (None: BOS for all); ``output_bias``: see
+    :func:`greedy_search`."""
     model.eval()
+    if output_bias is not None:
+        output_bias = output_bias.to(device)
     results: list[list[Hypothesis]] = [[] for _ in src_ids]
     for idx in _batches_by_length([len(s) for s in src_ids], batch_size):
         T = max(len(src_ids[i]) for i in idx)
@@ -188,10 +198,11 @@ def translate_ids(model, src_ids: list[list[int]], *, beam_size: int = 5, length
         mask = src != PAD_ID
         start = None if start_ids is None else torch.tensor([start_ids[i] for i in idx], device=device)
         if beam_size <= 1:
-            hyps = [[h] for h in greedy_search(model, src, mask, max_length_ratio, max_length_extra, start)]
+            hyps = [[h] for h in greedy_search(model, src, mask, max_length_ratio, max_length_extra, start,
+                                               output_bias)]
         else:
             hyps = beam_search(model, src, mask, beam_size, length_penalty, max_length_ratio, max_length_extra, n_best,
-                               start)
+                               start, output_bias)
         for r, i in enumerate(idx):
             results[i] = hyps[r]
     return results

@@ -43,15 +43,17 @@ def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
 
 def evaluate(translator: Any, src: Sequence[str], refs: Sequence[str], *, beam: int | None = None,
              batch_size: int | None = None, samples: int = 5,
-             tgt_lang: str | None = None) -> tuple[dict[str, Any], list[str]]:
+             tgt_lang: str | None = None, src_lang: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """Translate ``src`` with a :class:`~vectorseq.translator.Translator` and score it against ``refs``.
 
     Returns the scores (with the beam size, the time taken and a few samples) and the hypotheses.
-    ``tgt_lang``: the target language of a multilingual model.
+    ``tgt_lang`` / ``src_lang``: the target language of a multilingual model, and the source language of one
+    with a vocabulary per language.
     """
     src, refs = list(src), list(refs)
     t0 = time.time()
-    into = {} if tgt_lang is None else {"tgt_lang": tgt_lang}  # a bilingual translator (or export) needs none
+    # a bilingual translator (or an export) takes neither keyword
+    into = {k: v for k, v in (("tgt_lang", tgt_lang), ("src_lang", src_lang)) if v is not None}
     hyps = translator.translate(src, beam=beam, batch_size=batch_size, **into)
     dt = max(time.time() - t0, 1e-9)
     result = {**score(hyps, refs), "beam_size": beam or translator.config.decoding.beam_size,
@@ -70,7 +72,7 @@ def evaluate_directions(translator: Any, tests: dict[Any, tuple[Any, bool]], *, 
     out: dict[str, dict[str, Any]] = {}
     for d, (corpus, zero_shot) in tests.items():
         scores, _ = evaluate(translator, corpus.src, corpus.tgt, beam=beam, batch_size=batch_size, samples=samples,
-                             tgt_lang=d.tgt)
+                             tgt_lang=d.tgt, src_lang=d.src)
         out[d.name] = {**scores, **({"zero_shot": True} if zero_shot else {})}
     trained = [s for s in out.values() if not s.get("zero_shot")] or list(out.values())
     mean = {k: round(sum(s[k] for s in trained) / len(trained), 2) for k in ("bleu", "bleu_lc", "chrf")}

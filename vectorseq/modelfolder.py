@@ -6,7 +6,8 @@ ever unpickled)::
     MODEL_DIR/
       config.yaml              the validated config (with the pretrained vectors' width, so loading never
                                needs the vectors file)
-      vectorizer_shared/       or vectorizer_src/ + vectorizer_tgt/: vectorizer.json (+ sentencepiece.model)
+      vectorizer_shared/       or vectorizer_src/ + vectorizer_tgt/: vectorizer.json (+ sentencepiece.model);
+                               with one vocabulary per language, languages.json + one such folder per language
       model.safetensors        the best validation step's weights
       train_log.jsonl          one JSON line per validation
       metrics.json             written when training has finished (final and test scores)
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -29,6 +31,7 @@ from safetensors.torch import load_model, save_model
 
 from .errors import VectorseqError
 
+from .language_vectorizer import LANGUAGES_FILE, LanguageVectorizers
 from .vectorizer import TextVectorizer
 
 CONFIG_FILE = "config.yaml"
@@ -52,17 +55,25 @@ def vectorizer_dirs(model_dir: Path, shared: bool) -> tuple[Path, Path]:
     return model_dir / "vectorizer_src", model_dir / "vectorizer_tgt"
 
 
-def save_vectorizers(model_dir: Path, src: TextVectorizer, tgt: TextVectorizer, shared: bool) -> None:
+def save_vectorizers(model_dir: Path, src: Any, tgt: Any, shared: bool) -> None:
     s, t = vectorizer_dirs(model_dir, shared)
     src.save(s)
     if not shared:
         tgt.save(t)
 
 
-def load_vectorizers(model_dir: Path, shared: bool) -> tuple[TextVectorizer, TextVectorizer]:
+def load_vectorizers(model_dir: Path, shared: bool) -> tuple[Any, Any]:
+    """The source and target vectorizers: a :class:`TextVectorizer` each, or a :class:`LanguageVectorizers`
+    where the folder holds one vocabulary per language (its ``languages.json`` says so)."""
     s, t = vectorizer_dirs(model_dir, shared)
-    src = TextVectorizer.load(s)
-    return src, (src if shared else TextVectorizer.load(t))
+    src = _load_vectorizer(s)
+    return src, (src if shared else _load_vectorizer(t))
+
+
+def _load_vectorizer(directory: Path) -> Any:
+    if (directory / LANGUAGES_FILE).is_file():
+        return LanguageVectorizers.load(directory)
+    return TextVectorizer.load(directory)
 
 
 def save_weights(model: torch.nn.Module, path: str | Path) -> None:

@@ -24,6 +24,7 @@ from .data.directions import direction_plan
 from .decoding import Hypothesis, translate_ids
 from .errors import VectorseqError
 from .explain import Explanation, explain
+from .language_vectorizer import for_language, output_bias
 from .models import build_model
 from .modelfolder import (CONFIG_FILE, COVERAGE_FILE, WEIGHTS_FILE, check_weights_fit, load_vectorizers,
                           load_weights, save_vectorizers, save_weights)
@@ -128,12 +129,26 @@ class Translator:
         save_vectorizers(d, self.src_vectorizer, self.tgt_vectorizer, self.config.vectorizer.shared)
         save_weights(self.model, d / WEIGHTS_FILE)
 
-    def encode_sources(self, texts: Sequence[str]) -> list[list[int]]:
-        """Model inputs for raw source texts (every source ends with EOS), through ``source_encoder`` if set."""
-        encode = self.source_encoder or self.src_vectorizer.encode_sources
+    def encode_sources(self, texts: Sequence[str], src_lang: str | None = None) -> list[list[int]]:
+        """Model inputs for raw source texts (every source ends with EOS), through ``source_encoder`` if set.
+        ``src_lang``: the texts' language, for a model with one source vocabulary per language."""
+        encode = self.source_encoder or self.source_vectorizer(src_lang).encode_sources
         # a config object built by other code (the export's stand-in) may predate the key: no cut then
         limit = getattr(self.config.decoding, "max_input_tokens", None)
         return _cut_long(encode(list(texts)), limit) if limit else encode(list(texts))
+
+    def source_vectorizer(self, src_lang: str | None = None) -> Any:
+        """The vectorizer of source text in ``src_lang`` (needed only with one vocabulary per language; a language
+        the model was not trained to read is a one-line error)."""
+        return for_language(self.src_vectorizer, src_lang)
+
+    def target_language(self, tgt_lang: str | None) -> str | None:
+        """The language an output will be in (``tgt_lang``, or the model's only target language)."""
+        data = getattr(self.config, "data", None)
+        if tgt_lang is not None or data is None:
+            return tgt_lang
+        targets = direction_plan(data).target_languages
+        return targets[0] if len(targets) == 1 else None
 
     def tagging(self, tgt_lang: str | None = None) -> Any:
         """Where a multilingual model's target-language tag goes (None for a bilingual model); a language the
@@ -145,11 +160,11 @@ class Translator:
 
     def translate_hypotheses(self, texts: Sequence[str], beam: int | None = None, n_best: int = 1,
                              batch_size: int | None = None, length_penalty: float | None = None,
-                             max_length_ratio: float | None = None,
-                             tgt_lang: str | None = None) -> list[list[Hypothesis]]:
+                             max_length_ratio: float | None = None, tgt_lang: str | None = None,
+                             src_lang: str | None = None) -> list[list[Hypothesis]]:
         d = self.config.decoding
         tag = self.tagging(tgt_lang)
-        sources = self.encode_sources(texts)
+        sources = self.encode_sources(texts, src_lang)
         return translate_ids(
             self.model, sources if tag is None else [tag.source(s) for s in sources],
             beam_size=d.beam_size if beam is None else beam,
@@ -158,18 +173,20 @@ class Translator:
             max_length_extra=d.max_length_extra, n_best=n_best,
             batch_size=batch_size or d.batch_size, device=self.device,
             start_ids=None if tag is None else [tag.tgt_start] * len(sources),
+            output_bias=output_bias(self.tgt_vectorizer, self.target_language(tgt_lang)),
         )
 
     def translate(self, texts: Sequence[str] | str, beam: int | None = None, n_best: int = 1,
                   batch_size: int | None = None, length_penalty: float | None = None,
-                  tgt_lang: str | None = None) -> list:
+                  tgt_lang: str | None = None, src_lang: str | None = None) -> list:
         """Translate raw strings. ``n_best > 1`` returns a list of ``n_best`` strings per input. ``tgt_lang``:
-        the target language of a multilingual model (needed when it translates into several)."""
+        the target language of a multilingual model (needed when it translates into several); ``src_lang``: the
+        source language, needed when the model has one source vocabulary per language and reads several."""
         single = isinstance(texts, str)
         items = [texts] if single else list(texts)
         hyps = self.translate_hypotheses(items, beam=beam, n_best=n_best, batch_size=batch_size,
-                                         length_penalty=length_penalty, tgt_lang=tgt_lang)
-        decode = self.tgt_vectorizer.decode
+                                         length_penalty=length_penalty, tgt_lang=tgt_lang, src_lang=src_lang)
+        decode = for_language(self.tgt_vectorizer, self.target_language(tgt_lang)).decode
         out = [decode(h[0].tokens) if n_best == 1 else [decode(x.tokens) for x in h] for h in hyps]
         return out[0] if single else out
 

@@ -158,10 +158,12 @@ def _coverage(model_dir: Path, metrics: dict[str, Any]) -> dict[str, Any] | None
     return None
 
 
-def _score_test(model_dir: Path, cfg: Config, test: Any, test_lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Translate and score the test split with the trained model; returns (test scores, metrics.json)."""
+def _score_test(model_dir: Path, cfg: Config, test: Any, direction: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Translate and score the test split (of ``direction``, the base's) with the trained model; returns (test
+    scores, metrics.json)."""
     metrics = json.loads((model_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    into = {"tgt_lang": test_lang} if direction_plan(cfg.data).tagged else {}  # the base's direction
+    # a multilingual model is told the target (and, with a vocabulary per language, the source) language
+    into = {"tgt_lang": direction.tgt, "src_lang": direction.src} if direction_plan(cfg.data).tagged else {}
     scores, hyps = evaluate(Translator.load(model_dir, device=cfg.training.device), test.src, test.tgt, **into)
     write_lines(model_dir / HYPOTHESES_FILE, hyps)
     metrics["test_samples"] = scores.pop("samples")  # metrics.json keeps them beside the scores, as training does
@@ -194,7 +196,7 @@ def _execute(exp: Experiment, run: Run, cfg: Config, splits: dict[str, Any], out
         if not (model_dir / METRICS_FILE).is_file():  # metrics.json is written when training has finished
             train(cfg, model_dir, splits=splits, progress=progress, evaluate_test=False,
                   log=log if progress else (lambda *a, **k: None))
-        scores, metrics = _score_test(model_dir, cfg, splits["test"], exp.test_direction().tgt)
+        scores, metrics = _score_test(model_dir, cfg, splits["test"], exp.test_direction())
         record.update(_result_fields(model_dir, scores, metrics))
     except Exception as e:  # one failed run must not stop the grid; KeyboardInterrupt still does
         tb = traceback.format_exc().rstrip().splitlines()

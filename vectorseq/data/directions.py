@@ -21,7 +21,7 @@ import numpy as np
 from vectorseq.errors import ConfigError, VectorseqError
 from vectorseq.text.language_tags import Tagging, tagging_for
 
-__all__ = ["Direction", "DirectionPlan", "direction_plan", "temperature_probabilities"]
+__all__ = ["Direction", "DirectionPlan", "check_directions", "direction_plan", "temperature_probabilities"]
 
 
 @dataclass(frozen=True)
@@ -110,3 +110,56 @@ def temperature_probabilities(sizes: Sequence[int], temperature: float) -> np.nd
     logits = np.log(n) / temperature
     p = np.exp(logits - logits.max())
     return p / p.sum()
+
+
+def check_directions(d: Any, v: Any, e: Any) -> None:
+    """The config's ``data.directions`` / ``zero_shot`` / ``valid_direction`` (distinct pairs of two languages;
+    several of them on in-memory data only) and what one vectorizer per language needs (``v``: the
+    ``vectorizer`` section, ``e``: ``embeddings``)."""
+    if d.directions is None:
+        if d.zero_shot or d.valid_direction:
+            key = "zero_shot" if d.zero_shot else "valid_direction"
+            raise ConfigError(f"data.{key} needs data.directions (the directions the model is trained on)")
+        _check_per_language(None, v, e)
+        return
+    trained, zero = [x.split("-") for x in d.directions], [x.split("-") for x in d.zero_shot]
+    for key, pairs in (("directions", trained), ("zero_shot", zero)):
+        if any(a == b for a, b in pairs) or len({tuple(p) for p in pairs}) < len(pairs):
+            raise ConfigError(f"data.{key}: {getattr(d, key)} repeats a direction or translates a language into "
+                              "itself; list each SRC-TGT once, with two different languages")
+    if not trained or set(d.zero_shot) & set(d.directions):
+        raise ConfigError("data.directions must list at least one direction, none of them also in data.zero_shot")
+    known = {lang for p in trained for lang in p}
+    for a, b in zero:
+        if b not in {t for _, t in trained} or a not in known:
+            raise ConfigError(f"data.zero_shot: {a}-{b} needs {a} among the trained languages and {b} among the "
+                              f"trained target languages ({', '.join(d.directions)})")
+    if d.valid_direction is not None and d.valid_direction not in d.directions:
+        raise ConfigError(f"data.valid_direction: {d.valid_direction} is not a trained direction; use one of "
+                          f"{', '.join(d.directions)} or null (the mean over them)")
+    if len(trained) + len(zero) > 1 and (d.dataset == "files" or d.streaming):
+        raise ConfigError("data.directions: several directions read dataset builtin or multi30k in memory; "
+                          "files and streaming are not built yet for them")
+    _check_per_language(known, v, e)
+
+
+def _check_per_language(languages: set[str] | None, v: Any, e: Any) -> None:
+    """``vectorizer.per_language`` needs several directions and table inputs; a ``vectors`` mapping needs
+    ``per_language`` and names only the model's languages."""
+    if v.per_language and languages is None:
+        raise ConfigError("vectorizer.per_language needs data.directions (a model of several languages); a "
+                          "bilingual model already has one vectorizer per side (vectorizer.shared: false)")
+    for side in ("src", "tgt"):
+        es = getattr(e, side)
+        if v.per_language and es.input not in ("embedding", "one_hot"):
+            raise ConfigError(f"embeddings.{side}.input: {es.input} reads one vocabulary's words or counts; with "
+                              "vectorizer.per_language use input: embedding or one_hot")
+        if isinstance(es.vectors, dict):
+            if not v.per_language:
+                raise ConfigError(f"embeddings.{side}.vectors maps languages to files, which needs "
+                                  "vectorizer.per_language: true; give one file otherwise")
+            unknown = sorted(set(es.vectors) - (languages or set()))
+            if unknown or not all(isinstance(f, str) and f for f in es.vectors.values()):
+                raise ConfigError(f"embeddings.{side}.vectors: {', '.join(unknown) or 'an entry'} is not a language "
+                                  f"of data.directions with a file name; the languages are "
+                                  f"{', '.join(sorted(languages or []))}")

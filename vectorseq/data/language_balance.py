@@ -18,11 +18,14 @@ __all__ = ["AdaptText", "balanced_text"]
 
 @dataclass
 class AdaptText:
-    """What the vectorizers adapt on: ``by_language`` (balanced), the source-side and target-side languages."""
+    """What the vectorizers adapt on: ``by_language`` (balanced), the source-side and target-side languages, and
+    ``distinct``: each language's distinct sentences, not repeated (what a vectorizer of one language adapts on:
+    there is no other language to balance against, and repeats would lift rare words over ``min_freq``)."""
 
     by_language: dict[str, list[str]]
     src_langs: list[str] = field(default_factory=list)
     tgt_langs: list[str] = field(default_factory=list)
+    distinct: dict[str, list[str]] = field(default_factory=dict)
 
     def texts(self, langs: list[str] | None = None) -> Iterator[str]:
         """The sentences of ``langs`` (all languages when None), language by language."""
@@ -49,7 +52,7 @@ def balanced_text(corpora: dict[Any, Any], seed: int = 0) -> AdaptText:
         pools.setdefault(direction.tgt, {}).update(dict.fromkeys(corpus.tgt))
     size = max(len(p) for p in pools.values())
     out = {lang: _upsample(list(pool), size, random.Random(f"{seed}-{lang}")) for lang, pool in sorted(pools.items())}
-    return AdaptText(out, sorted(src_langs), sorted(tgt_langs))
+    return AdaptText(out, sorted(src_langs), sorted(tgt_langs), {lang: list(pool) for lang, pool in sorted(pools.items())})
 
 
 def _upsample(texts: list[str], size: int, rng: random.Random) -> list[str]:

@@ -25,6 +25,7 @@ from .char_ngrams import build_char_ngram_input, read_fasttext_init
 from .countbased import build_count_input
 from .coverage import coverage_report
 from .gbst import GBSTInput
+from .language_matrix import build_language_matrix
 from .matrix import build_matrix
 
 
@@ -220,6 +221,10 @@ def prepare_pretrained(side_cfg: Any, vectorizer: Any, cache_dir: str | None = N
         return read_fasttext_init(side_cfg, vectorizer)
     if side_cfg.input != "embedding":
         raise ConfigError(f"embeddings: vectors need input: embedding, not {side_cfg.input!r}")
+    if isinstance(side_cfg.vectors, dict):  # one file per language (vectorizer.per_language)
+        if not hasattr(vectorizer, "vectorizers"):
+            raise ConfigError("embeddings vectors that map languages to files need vectorizer.per_language: true")
+        return build_language_matrix(side_cfg.vectors, vectorizer, on_error=side_cfg.on_error, cache_dir=cache_dir)
     return build_matrix(side_cfg.vectors, vectorizer.get_vocabulary(), on_error=side_cfg.on_error,
                         cache_dir=cache_dir)
 

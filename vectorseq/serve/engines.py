@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..data.directions import direction_plan
 from ..decoding import translate_ids
+from ..errors import VectorseqError
 from ..explain import ExplainedHypothesis, Explanation, memory_columns, pieces, vectorization_summary
 from ..export import CT2Translator
 from ..translator import Translator
@@ -99,7 +101,11 @@ def load_engine(model_dir: str | Path, engine: str, device: str, compute_type: s
     if engine == "ctranslate2":
         return CT2Engine(CT2Translator.load(model_dir, device=device, compute_type=compute_type,
                                             intra_threads=intra_threads), compute_type)
-    return TorchEngine(Translator.load(model_dir, device=device))
+    tr = Translator.load(model_dir, device=device)
+    if direction_plan(tr.config.data).tagged:  # the request schema has no way to choose a direction yet
+        raise VectorseqError(f"serve: {model_dir} is a model of several directions (data.directions), which the "
+                             "server cannot route yet; use `vectorseq translate MODEL --tgt-lang XX` (and --src-lang)")
+    return TorchEngine(tr)
 
 
 def describe(name: str, engine: TorchEngine | CT2Engine) -> dict:

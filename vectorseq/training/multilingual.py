@@ -27,6 +27,7 @@ from ..data.language_balance import balanced_text
 from ..data.multilingual import load_direction_splits
 from ..errors import VectorseqError
 from ..evaluation import evaluate_directions
+from ..language_vectorizer import for_language
 from ..translator import Translator
 from .prepare import Ids, TrainingData, drop_long_ids, encode_pairs, sampling_specs
 from .run import Run
@@ -64,18 +65,25 @@ def load_directions(run: Run) -> TrainingData:
     return TrainingData({"train": None, "valid": None, "test": None}, adapt, directions)
 
 
+def direction_vectorizers(vecs: tuple[Any, Any], direction: Direction) -> tuple[Any, Any]:
+    """The vectorizers that read one direction's source and write its target (with one vocabulary per
+    language: the source language's and the target language's; otherwise ``vecs`` themselves)."""
+    return for_language(vecs[0], direction.src), for_language(vecs[1], direction.tgt)
+
+
 def encode_training(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> tuple[Ids, list[ValidSet]]:
     """All training ids together (for the input layers' statistics) and one validation set per direction."""
     plan: DirectionPlan = direction_plan(run.cfg.data)
     sets = []
     for dd in data.directions:
         dd.tagging = plan.tagging(dd.direction.tgt, *vecs)
+        dvecs = direction_vectorizers(vecs, dd.direction)
         if not dd.zero_shot:
             train = dd.splits["train"]
-            dd.train_ids = drop_long_ids(run, train, encode_pairs(*vecs, train))
+            dd.train_ids = drop_long_ids(run, train, encode_pairs(*dvecs, train))
         valid = dd.splits["valid"]
-        sets.append(ValidSet(*encode_pairs(*vecs, valid), list(valid.tgt), dd.direction.name, dd.tagging,
-                             dd.zero_shot))
+        sets.append(ValidSet(*encode_pairs(*dvecs, valid), list(valid.tgt), dd.direction.name, dd.tagging,
+                             dd.zero_shot, dd.direction.tgt))
     trained = [dd.train_ids for dd in data.directions if not dd.zero_shot]
     return (list(itertools.chain(*(i[0] for i in trained))), list(itertools.chain(*(i[1] for i in trained)))), sets
 
@@ -91,8 +99,8 @@ def mix_source(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> Direction
             source = InMemorySource(*dd.train_ids, tc.batch_tokens, seed, dd.tagging)
         else:
             corpus = dd.splits["train"]
-            source = SampledSource(*dd.train_ids, tc.batch_tokens, seed, texts=(corpus.src, corpus.tgt), vecs=vecs,
-                                   specs=specs, tagging=dd.tagging)
+            source = SampledSource(*dd.train_ids, tc.batch_tokens, seed, texts=(corpus.src, corpus.tgt),
+                                   vecs=direction_vectorizers(vecs, dd.direction), specs=specs, tagging=dd.tagging)
         sources.append(source)
         names.append(dd.direction.name)
     return DirectionMixSource(sources, names, cfg.data.sampling_temperature, tc.seed)

@@ -26,6 +26,7 @@ from ..data.splits import load_split, load_splits
 from ..data.streaming import sample_pairs
 from ..embeddings.factory import prepare_pretrained
 from ..errors import VectorseqError
+from ..language_vectorizer import LanguageVectorizers
 from ..models import build_model
 from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, LAST_CHECKPOINT, load_vectorizers, save_vectorizers
 from ..text.language_tags import language_tags
@@ -110,15 +111,35 @@ def side_tags(cfg: Config) -> tuple[list[str] | None, list[str] | None]:
     return (tags if on_source else None), (tags if plan.placement == "decoder" else None)
 
 
-def adapt_vectorizers(cfg: Config, train: Any) -> tuple[TextVectorizer, TextVectorizer]:
+def adapt_vectorizers(cfg: Config, train: Any) -> tuple[Any, Any]:
     """Adapt the vectorizers on the training text (a multilingual model's: balanced over its languages)."""
     seed, (src_tags, tgt_tags) = cfg.training.seed, side_tags(cfg)
+    if cfg.vectorizer.per_language:
+        return adapt_per_language(cfg, train, src_tags, tgt_tags)
     if cfg.vectorizer.shared:
         both = train.texts() if isinstance(train, AdaptText) else itertools.chain(train.src, train.tgt)
         vec = make_vectorizer(cfg.vectorizer.src, seed, src_tags).adapt(both)
         return vec, vec
     return (make_vectorizer(cfg.vectorizer.src, seed, src_tags).adapt(train.src),
             make_vectorizer(cfg.vectorizer.tgt, seed, tgt_tags).adapt(train.tgt))
+
+
+def adapt_per_language(cfg: Config, train: AdaptText, src_tags: list[str] | None,
+                       tgt_tags: list[str] | None) -> tuple[LanguageVectorizers, LanguageVectorizers]:
+    """One vectorizer per language, each adapted on that language's distinct training sentences (either side):
+    with ``shared``, one per language of the model for both sides (``vectorizer.src``'s settings); otherwise
+    one per source language (``vectorizer.src``) and one per target language (``vectorizer.tgt``)."""
+    plan, seed, v = direction_plan(cfg.data), cfg.training.seed, cfg.vectorizer
+
+    def side(settings: Any, langs: list[str], tags: list[str] | None) -> LanguageVectorizers:
+        return LanguageVectorizers({lang: make_vectorizer(settings, seed).adapt(train.distinct[lang])
+                                    for lang in langs}, tags)
+
+    if v.shared:
+        both = side(v.src, plan.languages, src_tags)
+        return both, both
+    sources = sorted({d.src for d in plan.all})  # a zero-shot source needs a source vectorizer too
+    return side(v.src, sources, src_tags), side(v.tgt, plan.target_languages, tgt_tags)
 
 
 def encode_corpus(vec: TextVectorizer, texts: list[str]) -> list[np.ndarray]:

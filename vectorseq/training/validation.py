@@ -30,6 +30,7 @@ from ..decoding import translate_ids
 from ..errors import VectorseqError
 from ..evaluation import score
 from ..jsonl import append_jsonl, write_jsonl
+from ..language_vectorizer import for_language, output_bias
 from ..modelfolder import LAST_CHECKPOINT, LOG_FILE, WEIGHTS_FILE, save_weights
 from ..text.language_tags import Tagging
 from ..vectorizer import TextVectorizer
@@ -49,6 +50,7 @@ class ValidSet:
     name: str | None = None
     tagging: Tagging | None = None
     zero_shot: bool = False
+    tgt_lang: str | None = None  # a multilingual set's target language (decoding with one vocabulary per language)
 
 
 @torch.no_grad()
@@ -95,8 +97,9 @@ def _greedy_scores(model: torch.nn.Module, vs: ValidSet, tgt_vec: TextVectorizer
     hyps = translate_ids(model, [source_with_eos(tag.source(s)) for s in vs.src_ids[:limit]], beam_size=1,
                          max_length_ratio=cfg.decoding.max_length_ratio,
                          max_length_extra=cfg.decoding.max_length_extra, batch_size=128, device=device,
-                         start_ids=starts)
-    texts = [tgt_vec.decode(h[0].tokens) for h in hyps]
+                         start_ids=starts, output_bias=output_bias(tgt_vec, vs.tgt_lang))
+    decode = for_language(tgt_vec, vs.tgt_lang).decode
+    texts = [decode(h[0].tokens) for h in hyps]
     return {**score(texts, vs.refs[:limit]), "samples": list(zip(vs.refs[:3], texts[:3]))}
 
 
