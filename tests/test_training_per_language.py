@@ -2,6 +2,8 @@
 and target language, outputs kept to the target language, zero-shot, pretrained vectors per language."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -126,3 +128,40 @@ def test_the_server_refuses_a_model_of_several_directions(per_language_model):
     with pytest.raises(VectorseqError, match="a model of several directions") as err:
         load_engine(per_language_model.model_dir, "pytorch", "cpu", "default")
     assert "\n" not in str(err.value)
+
+
+def _write_direction_files(folder, splits, directions):
+    """The built-in corpus as one file per direction, split and side: train.en-de.en, train.en-de.de, ..."""
+    from vectorseq.data.synthetic import multilingual_splits
+    langs = sorted({x for d in directions for x in d.split("-")})
+    columns = multilingual_splits(langs, 300, 20, 20, seed=1)
+    for d in directions:
+        src, tgt = d.split("-")
+        for ours, theirs in splits.items():
+            for lang in (src, tgt):
+                (folder / f"{ours}.{d}.{lang}").write_text("\n".join(columns[theirs][lang]) + "\n", encoding="utf-8")
+
+
+def test_several_directions_read_the_user_s_files_by_name_template(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_direction_files(data, {"train": "train", "valid": "val", "test": "test"}, ["en-de", "en-fr"])
+    _write_direction_files(data, {"valid": "val", "test": "test"}, ["de-fr"])  # zero-shot: no training files
+    files = {split: {"src": str(data / f"{split}.{{src}}-{{tgt}}.{{src}}"), "tgt": str(data / f"{split}.{{src}}-{{tgt}}.{{tgt}}")}
+             for split in ("train", "valid", "test")}
+    cfg = tiny_config(data={"dataset": "files", "directions": ["en-de", "en-fr"], "zero_shot": ["de-fr"], **files},
+                      vectorizer={"per_language": True}, training={"max_steps": 4, "valid_every": 4})
+    result = train(cfg, tmp_path / "m", progress=False, log=quiet)
+    assert set(result.metrics["test_by_direction"]) == {"en-de", "en-fr", "de-fr"}
+    assert result.metrics["test_by_direction"]["en-fr"]["sentences"] == 20
+    # evaluate reads a files model's splits only inside its folder: these lie outside, so it says how instead
+    assert main(["evaluate", str(result.model_dir), "--beam", "1"]) == 2
+    assert "lies outside the model folder" in capsys.readouterr().err
+    inside = result.model_dir / "data"
+    data.rename(inside)
+    text = (result.model_dir / "config.yaml").read_text(encoding="utf-8").replace(str(data), "data")
+    (result.model_dir / "config.yaml").write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["evaluate", str(result.model_dir), "--beam", "1", "--direction", "de-fr"]) == 0
+    scores = json.loads(capsys.readouterr().out)["directions"]["de-fr"]
+    assert scores["zero_shot"] and scores["sentences"] == 20

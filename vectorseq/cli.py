@@ -5,6 +5,7 @@ User mistakes print one line (``error: ...``) and exit with status 2; ``--debug`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import yaml
 from .compare import load_experiment, plan_text, run_experiment
 from .config import load_config, reference_markdown
 from .data.directions import Direction, DirectionPlan, direction_plan
-from .data.multilingual import load_direction_splits
+from .data.multilingual import direction_files, load_direction_splits
 from .data.parallel import read_monolingual
 from .demo import run_demo
 from .demo_multilingual import run_multilingual_demo
@@ -168,6 +169,17 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     return 0
 
 
+def _direction_split(a: argparse.Namespace, cfg: Any, d: Direction) -> Any:
+    """One direction's ``--split`` of a ``dataset: files`` model: its file names filled in, inside the folder."""
+    data = dataclasses.replace(cfg.data, **{name: direction_files(getattr(cfg.data, name), d)
+                                            for name in ("valid", "test")})
+    split = folder_split(a.model_dir, dataclasses.replace(cfg, data=data), a.split)
+    if split is None:
+        raise VectorseqError(f"the config's data has no {a.split} split for {d.name}; pass --src, --ref, "
+                             "--src-lang and --tgt-lang")
+    return split
+
+
 def _evaluate_directions(a: argparse.Namespace, tr: Any) -> dict[str, Any]:
     """Every direction of a multilingual model on the config's split (or the ``--direction`` ones; those it was
     not trained on are scored as zero-shot), and the mean over the trained ones."""
@@ -178,8 +190,11 @@ def _evaluate_directions(a: argparse.Namespace, tr: Any) -> dict[str, Any]:
     if unknown:
         raise VectorseqError(f"--direction {', '.join(unknown)}: the model knows the languages "
                              f"{', '.join(trained.languages)} and translates into {', '.join(trained.target_languages)}")
-    splits = load_direction_splits(tr.config.data, plan, seed=tr.config.training.seed)
-    tests = {d: (splits[d][a.split], plan.is_zero_shot(d)) for d in asked}
+    if tr.config.data.dataset == "files":  # the folder's own files only, as for a bilingual model
+        tests = {d: (_direction_split(a, tr.config, d), plan.is_zero_shot(d)) for d in asked}
+    else:
+        splits = load_direction_splits(tr.config.data, plan, seed=tr.config.training.seed)
+        tests = {d: (splits[d][a.split], plan.is_zero_shot(d)) for d in asked}
     result = evaluate_directions(tr, tests, beam=a.beam, batch_size=a.batch_size)
     for scores in result["directions"].values():
         del scores["samples"]

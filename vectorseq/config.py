@@ -77,7 +77,8 @@ class DataConfig:
     tgt_lang: str = _f("de", "Target language code.")
     data_dir: str | None = _f(
         None, "multi30k: folder holding {split}.{lang}.gz; else $VECTORSEQ_MULTI30K, the cache, or a download.")
-    train: FilesConfig = _sub(FilesConfig, "dataset=files: the training split.")
+    train: FilesConfig = _sub(FilesConfig, "dataset=files: the training split (several directions: names with {src} "
+                              "and {tgt}, e.g. train.{src}-{tgt}.{src}).")
     valid: FilesConfig = _sub(FilesConfig, "dataset=files: the validation split.")
     test: FilesConfig = _sub(FilesConfig, "dataset=files: the test split (optional).")
     test_split: str = _f("test_2016_flickr", "multi30k: which test split `vectorseq evaluate` and the run summary use.")

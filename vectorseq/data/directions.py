@@ -137,10 +137,24 @@ def check_directions(d: Any, v: Any, e: Any) -> None:
     if d.valid_direction is not None and d.valid_direction not in d.directions:
         raise ConfigError(f"data.valid_direction: {d.valid_direction} is not a trained direction; use one of "
                           f"{', '.join(d.directions)} or null (the mean over them)")
-    if len(trained) + len(zero) > 1 and (d.dataset == "files" or d.streaming):
-        raise ConfigError("data.directions: several directions read dataset builtin or multi30k in memory; "
-                          "files and streaming are not built yet for them")
+    if len(trained) + len(zero) > 1:
+        if d.streaming:
+            raise ConfigError("data.directions: several directions are read in memory; streaming is not built "
+                              "yet for them (set data.streaming: false)")
+        if d.dataset == "files":
+            _check_file_templates(d)
     _check_per_language(known, v, e)
+
+
+def _check_file_templates(d: Any) -> None:
+    """With several directions, every file name must say where its languages go (``{src}`` / ``{tgt}``), or all
+    directions would read the same file."""
+    for split in ("train", "valid", "test"):
+        for key in ("src", "tgt", "tsv"):
+            path = getattr(getattr(d, split), key)
+            if path and "{src}" not in path and "{tgt}" not in path:
+                raise ConfigError(f"data.{split}.{key}: {path} names one file for all of data.directions; write "
+                                  "the languages as {src} and {tgt}, e.g. train.{src}-{tgt}.{src}")
 
 
 def _check_per_language(languages: set[str] | None, v: Any, e: Any) -> None:
