@@ -33,8 +33,6 @@ def test_plan_of_a_bilingual_and_a_multilingual_config():
      r"data.train.src: a names one file for all of data.directions; write the languages as \{src\} and \{tgt\}"),
     ({"directions": ["en-de", "en-fr"], "dataset": "files", "train": {"src": "a.{src}", "tgt": "b.{tgt}"},
       "valid": {"tsv": "valid.tsv"}}, "data.valid.tsv: valid.tsv names one file"),
-    ({"directions": ["en-de", "en-fr"], "dataset": "files", "streaming": True,
-      "train": {"src": "a.{src}", "tgt": "b.{tgt}"}}, "streaming is not built yet for them"),
     ({"directions": ["en-de", "en-fr"], "sampling_temperature": 0}, "out of range"),
 ])
 def test_bad_directions_are_one_line_config_errors(data, message):

@@ -187,3 +187,30 @@ def test_killed_rank_fails_the_whole_job(tmp_path):
     train_cli(CFG, out, max_steps=done + 2, valid_every=2)
     steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert steps == list(range(2, done + 3, 2))  # every validation once, none lost, none repeated
+
+
+@pytest.mark.slow
+def test_two_processes_stream_several_directions_and_resume_mid_run(tmp_path):
+    """data.streaming with data.directions on two processes: each rank mixes its shards of both directions'
+    files by temperature; a run stopped at update 3 and started again reaches the uninterrupted run's weights."""
+    from vectorseq.data.synthetic import multilingual_splits
+
+    columns = multilingual_splits(["de", "en", "fr"], 400, 20, 20, seed=2)
+    for split, theirs in (("train", "train"), ("valid", "val")):
+        for tgt in ("de", "fr"):
+            for lang in ("en", tgt):
+                (tmp_path / f"{split}.en-{tgt}.{lang}").write_text("\n".join(columns[theirs][lang]) + "\n",
+                                                                    encoding="utf-8")
+    files = {split: {"src": str(tmp_path / f"{split}.{{src}}-{{tgt}}.{{src}}"),
+                     "tgt": str(tmp_path / f"{split}.{{src}}-{{tgt}}.{{tgt}}")} for split in ("train", "valid")}
+    cfg = merge(CFG, {"data": {"dataset": "files", "streaming": True, "window": 200, "directions": ["en-de", "en-fr"],
+                               "sampling_temperature": 5.0, **files}, "vectorizer": {"per_language": True}})
+    cfg["data"].pop("builtin", None)
+    train_cli(cfg, tmp_path / "full", nproc=2)
+    train_cli(cfg, tmp_path / "part", nproc=2, max_steps=3)
+    train_cli(cfg, tmp_path / "part", nproc=2)
+    logs = {k: [json.loads(line) for line in (tmp_path / k / "train_log.jsonl").read_text().splitlines()]
+            for k in ("full", "part")}
+    assert [r["step"] for r in logs["part"]] == [r["step"] for r in logs["full"]] == [3, 6]
+    assert set(logs["full"][-1]["valid_by_direction"]) == {"en-de", "en-fr"}
+    assert_same_parameters(last_weights(tmp_path / "part"), last_weights(tmp_path / "full"))

@@ -165,3 +165,27 @@ def test_several_directions_read_the_user_s_files_by_name_template(tmp_path, cap
     assert main(["evaluate", str(result.model_dir), "--beam", "1", "--direction", "de-fr"]) == 0
     scores = json.loads(capsys.readouterr().out)["directions"]["de-fr"]
     assert scores["zero_shot"] and scores["sentences"] == 20
+
+
+def test_several_streamed_directions_train_and_resume_exactly(tmp_path):
+    import hashlib
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_direction_files(data, {"train": "train", "valid": "val"}, ["en-de", "en-fr"])
+    files = {split: {"src": str(data / f"{split}.{{src}}-{{tgt}}.{{src}}"), "tgt": str(data / f"{split}.{{src}}-{{tgt}}.{{tgt}}")}
+             for split in ("train", "valid")}
+    over = dict(data={"dataset": "files", "streaming": True, "window": 100, "num_workers": 1,
+                      "directions": ["en-de", "en-fr"], "sampling_temperature": 5.0, **files},
+                vectorizer={"per_language": True})
+    whole = train(tiny_config(**over, training={"max_steps": 8, "valid_every": 4}), tmp_path / "whole",
+                  progress=False, log=quiet)
+    assert whole.steps == 8
+    train(tiny_config(**over, training={"max_steps": 4, "valid_every": 4}), tmp_path / "cut", progress=False, log=quiet,
+          evaluate_test=False)
+    resumed = train(tiny_config(**over, training={"max_steps": 8, "valid_every": 4}), tmp_path / "cut",
+                    progress=False, log=quiet)
+
+    def sha(result):
+        return hashlib.sha256((result.model_dir / "checkpoints/last/model.safetensors").read_bytes()).hexdigest()
+
+    assert sha(whole) == sha(resumed)

@@ -32,12 +32,14 @@ Where the next features plug in
 - **Multilingual temperature sampling** (:class:`~vectorseq.data.direction_mix.DirectionMixSource`): one
   in-memory source per direction (each collating with its direction's language tag); per epoch every batch
   is drawn from direction ``i`` with probability ``p_i ~ n_i^(1/T)``, seeded by ``(seed, epoch)``; the loop
-  stays unchanged.
+  stays unchanged. Streamed directions mix the same way through
+  :class:`~vectorseq.data.direction_mix.StreamMixSource` (one :class:`StreamingSource` per direction, read
+  through :meth:`StreamingSource.batches`).
 """
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -163,12 +165,16 @@ class StreamingSource(BatchSource):
             self._datasets[(rank, world)] = StreamingDataset(**self.stream_args, rank=rank, world=world)
         return self._datasets[(rank, world)]
 
-    def updates(self, epoch: int, start: int, rank: int, world: int, accumulate: int) -> Iterator[list[Batch]]:
+    def batches(self, epoch: int, rank: int, world: int) -> Iterable[Batch]:
+        """This rank's batches of one pass over its shard (``epoch`` seeds the shuffles)."""
         dataset = self._dataset(rank, world)
         dataset.set_epoch(epoch)
-        loader = torch.utils.data.DataLoader(
+        return torch.utils.data.DataLoader(
             dataset, batch_size=None, num_workers=self.num_workers, pin_memory=self.pin_memory,
             generator=torch.Generator().manual_seed(self.stream_args.get("seed", 0) + epoch))  # not the global RNG
+
+    def updates(self, epoch: int, start: int, rank: int, world: int, accumulate: int) -> Iterator[list[Batch]]:
+        loader = self.batches(epoch, rank, world)
         done = start
         for group in itertools.islice(lockstep(loader, accumulate, self.any_exhausted), start, None):
             done += 1

@@ -26,12 +26,15 @@ class ParallelCorpus:
             nothing was skipped.
         source: a human-readable description of where the pairs came from (file names, dataset name,
             subset), for logs and reports.
+        pairs_read: for a sample of a larger corpus (:func:`~vectorseq.data.sampling.sample_pairs`), how many
+            valid pairs the whole corpus has; None otherwise.
     """
 
     src: list[str]
     tgt: list[str]
     skipped: dict[str, int] = field(default_factory=dict)
     source: str = ""
+    pairs_read: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.src) != len(self.tgt):

@@ -138,9 +138,6 @@ def check_directions(d: Any, v: Any, e: Any) -> None:
         raise ConfigError(f"data.valid_direction: {d.valid_direction} is not a trained direction; use one of "
                           f"{', '.join(d.directions)} or null (the mean over them)")
     if len(trained) + len(zero) > 1:
-        if d.streaming:
-            raise ConfigError("data.directions: several directions are read in memory; streaming is not built "
-                              "yet for them (set data.streaming: false)")
         if d.dataset == "files":
             _check_file_templates(d)
     _check_per_language(known, v, e)

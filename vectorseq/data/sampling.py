@@ -132,7 +132,7 @@ def sample_pairs(
     sample, total = _reservoir(((s, t) for _, s, t in reader.pairs(stats=stats)), n, seed)
     label = f"reservoir sample of {len(sample)} of {total} pairs, seed {seed}"
     return ParallelCorpus([s for s, _ in sample], [t for _, t in sample], dict(stats["skipped"]),
-                          f"{reader.source} [{label}]")
+                          f"{reader.source} [{label}]", pairs_read=total)
 
 
 def adapt_on_sample(vectorizer: Any, paths: Source | Sequence[Source], n: int | None = DEFAULT_ADAPT_SAMPLE,

@@ -28,13 +28,19 @@ from torch.utils.data import IterableDataset, get_worker_info
 from vectorseq.data.batching import Batch
 from vectorseq.data.windowed import StreamingBatches
 from vectorseq.errors import ConfigError
+from vectorseq.language_vectorizer import LanguageVectorizers, LanguageView
 from vectorseq.vectorizer import TextVectorizer
 
 __all__ = ["StreamingDataset"]
 
 
 def _vectorizer_state(vec: Any) -> Any:
-    """A picklable form of a TextVectorizer: its saved files (word-mode vectorizers hold closures)."""
+    """A picklable form of a TextVectorizer: its saved files (word-mode vectorizers hold closures); one
+    language's view of per-language vectorizers: every language's files, its reserved tokens and the language."""
+    if isinstance(vec, LanguageView):
+        parent = vec.parent
+        return ("language", ({k: _vectorizer_state(v) for k, v in parent.vectorizers.items()},
+                             parent.reserved_tokens, vec.lang))
     if not isinstance(vec, TextVectorizer) or "callable" in (vec.standardize_name, vec.split_name):
         return ("object", vec)
     with tempfile.TemporaryDirectory(prefix="vectorseq-stream-") as tmp:
@@ -46,6 +52,9 @@ def _vectorizer_from_state(state: Any) -> Any:
     kind, payload = state
     if kind == "object":
         return payload
+    if kind == "language":
+        states, reserved, lang = payload
+        return LanguageVectorizers({k: _vectorizer_from_state(v) for k, v in states.items()}, reserved).language(lang)
     with tempfile.TemporaryDirectory(prefix="vectorseq-stream-") as tmp:
         for name, data in payload.items():
             (Path(tmp) / name).write_bytes(data)

@@ -128,6 +128,7 @@ class StreamingBatches:
         on_error: str = "skip",
         sampling: tuple[Any, Any] = (None, None),
         max_chars: int | None = None,
+        tagging: Any = None,
     ) -> None:
         self._reader = PairReader(src_path, tgt_path, tsv=tsv, src_column=src_column, tgt_column=tgt_column,
                                   n_columns=n_columns, skip_header=skip_header, max_length=max_length,
@@ -152,6 +153,7 @@ class StreamingBatches:
         self.epoch = check_int("epoch", epoch, 0)
         self.src_vectorizer, self.tgt_vectorizer = src_vectorizer, tgt_vectorizer
         self.sampling = tuple(sampling)  # each side's SamplingSpec or None (see vectorseq.text.subword_sampling)
+        self.tagging = tagging  # one direction of a multilingual model: where its language tag goes (collate)
         self.stats: dict[str, Any] = self._new_stats()
 
     @property
@@ -263,7 +265,8 @@ class StreamingBatches:
         window_seed = int(rng.integers(0, 2**63 - 1))
         for index in make_batches(src_lens, tgt_lens, self.batch_tokens, seed=window_seed, epoch=0,
                                   shuffle=True, pool_batches=pool_batches):
-            batch = collate(src_ids, tgt_ids, index)
+            batch = collate(src_ids, tgt_ids, index) if self.tagging is None else collate(
+                src_ids, tgt_ids, index, self.tagging)
             stats["batches"] += 1
             stats["src_tokens"] += batch.n_src_tokens
             stats["tgt_tokens"] += batch.n_tgt_tokens

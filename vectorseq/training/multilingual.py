@@ -20,11 +20,13 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from ..data.batch_source import InMemorySource, SampledSource
-from ..data.direction_mix import DirectionMixSource
+from ..data.batch_source import BatchSource, InMemorySource, SampledSource, StreamingSource
+from ..data.direction_mix import DirectionMixSource, StreamMixSource
 from ..data.directions import Direction, DirectionPlan, direction_plan
 from ..data.language_balance import balanced_text
-from ..data.multilingual import load_direction_splits
+from ..data.multilingual import direction_files, load_direction_splits
+from ..data.sampling import sample_pairs
+from ..data.splits import load_split
 from ..errors import VectorseqError
 from ..evaluation import evaluate_directions
 from ..language_vectorizer import for_language
@@ -43,6 +45,8 @@ class DirectionData:
     zero_shot: bool
     tagging: Any = None  # set once the vectorizers exist
     train_ids: Ids | None = None
+    train_files: Any = None  # data.streaming: the direction's training files (a FilesConfig), read as a stream
+    size: int | None = None  # data.streaming: how many valid training pairs they hold
 
 
 def is_multilingual(run: Run) -> bool:
@@ -53,6 +57,8 @@ def load_directions(run: Run) -> TrainingData:
     """Every direction's splits; ``train`` is the balanced text the vectorizers adapt on."""
     cfg = run.cfg
     plan = direction_plan(cfg.data)
+    if cfg.data.streaming:
+        return _streamed_directions(run, plan)
     splits = load_direction_splits(cfg.data, plan, seed=cfg.training.seed)
     for d, s in splits.items():
         for name in ("train", "valid"):
@@ -69,6 +75,31 @@ def direction_vectorizers(vecs: tuple[Any, Any], direction: Direction) -> tuple[
     """The vectorizers that read one direction's source and write its target (with one vocabulary per
     language: the source language's and the target language's; otherwise ``vecs`` themselves)."""
     return for_language(vecs[0], direction.src), for_language(vecs[1], direction.tgt)
+
+
+def _streamed_directions(run: Run, plan: DirectionPlan) -> TrainingData:
+    """``data.streaming``: each direction's valid/test in memory and, for a trained one, its training files'
+    reservoir sample (the vectorizers adapt on the samples; when resuming, none is kept, only the count that the
+    temperature sampling needs)."""
+    data, seed = run.cfg.data, run.cfg.training.seed
+    directions = []
+    for d in plan.all:
+        files = {name: direction_files(getattr(data, name), d) for name in ("train", "valid", "test")}
+        dd = DirectionData(d, {"train": None, "valid": load_split(files["valid"], data, "valid", True),
+                               "test": load_split(files["test"], data, "test", False)}, plan.is_zero_shot(d))
+        if not dd.zero_shot:
+            dd.train_files = files["train"]
+            where = {"tsv": files["train"].tsv} if files["train"].tsv else {"src_path": files["train"].src,
+                                                                             "tgt_path": files["train"].tgt}
+            sample = sample_pairs(**where, n=0 if run.resuming else data.adapt_sample, seed=seed,
+                                  max_length=data.max_length, on_error=data.on_error, max_chars=data.max_chars)
+            if not sample.pairs_read:
+                raise VectorseqError(f"direction {d.name}: the training files hold no valid pair ({sample.source})")
+            dd.splits["train"], dd.size = sample, sample.pairs_read
+        directions.append(dd)
+    adapt = None if run.resuming else balanced_text({dd.direction: dd.splits["train"] for dd in directions
+                                                     if not dd.zero_shot}, seed=seed)
+    return TrainingData({"train": None, "valid": None, "test": None}, adapt, directions)
 
 
 def encode_training(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> tuple[Ids, list[ValidSet]]:
@@ -88,10 +119,12 @@ def encode_training(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> tupl
     return (list(itertools.chain(*(i[0] for i in trained))), list(itertools.chain(*(i[1] for i in trained)))), sets
 
 
-def mix_source(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> DirectionMixSource:
+def mix_source(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> BatchSource:
     """Temperature-sampled batches of the trained directions (each with its own seed and tag)."""
     cfg, tc = run.cfg, run.cfg.training
     specs = sampling_specs(cfg)
+    if cfg.data.streaming:
+        return _stream_mix(run, data, vecs, specs)
     sources, names = [], []
     for i, dd in enumerate(d for d in data.directions if not d.zero_shot):
         seed = tc.seed + i  # directions do not share a batch order (nor, with sampling, their draws)
@@ -104,6 +137,25 @@ def mix_source(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> Direction
         sources.append(source)
         names.append(dd.direction.name)
     return DirectionMixSource(sources, names, cfg.data.sampling_temperature, tc.seed)
+
+
+def _stream_mix(run: Run, data: TrainingData, vecs: tuple[Any, Any], specs: tuple[Any, Any]) -> StreamMixSource:
+    """One training stream per trained direction (its files, vectorizers, tag and seed), mixed by temperature."""
+    cfg, tc, d = run.cfg, run.cfg.training, run.cfg.data
+    trained = [dd for dd in data.directions if not dd.zero_shot]
+    sources = []
+    for i, dd in enumerate(trained):
+        src_vec, tgt_vec = direction_vectorizers(vecs, dd.direction)
+        files = dd.train_files
+        where = {"tsv": files.tsv} if files.tsv else {"src_path": files.src, "tgt_path": files.tgt}
+        args = dict(**where, src_vectorizer=src_vec, tgt_vectorizer=tgt_vec, batch_tokens=tc.batch_tokens,
+                    seed=tc.seed + i, window=d.window, sampling=specs, max_length=d.max_length,
+                    on_error=d.on_error, max_chars=d.max_chars, tagging=dd.tagging)
+        sources.append(StreamingSource(args, num_workers=d.num_workers, pin_memory=run.device.type == "cuda",
+                                       description=f"streaming {dd.direction.name}"))
+        dd.splits["train"] = None  # the sample has served its purpose: free it
+    return StreamMixSource(sources, [dd.size for dd in trained], [dd.direction.name for dd in trained],
+                           d.sampling_temperature, tc.seed, any_exhausted=run.dist.any_rank)
 
 
 def score_tests(translator: Translator, data: TrainingData) -> dict[str, Any]:
