@@ -111,6 +111,15 @@ def test_two_processes_stream_the_files_and_resume_mid_run(tmp_path):
     files = {side: {"src": str(tmp_path / f"{side}.en.gz"), "tgt": str(tmp_path / f"{side}.de.gz")}
              for side in ("train", "valid")}
     cfg = merge(CFG, {"data": {"dataset": "files", "streaming": True, "window": 200, **files}})
+    logs = _stopped_and_resumed(cfg, tmp_path)
+    for got, want in zip(logs["part"], logs["full"]):
+        assert (got["train_loss"], got["valid_loss"]) == (want["train_loss"], want["valid_loss"])
+    assert json.loads((tmp_path / "part/metrics.json").read_text())["world_size"] == 2
+
+
+def _stopped_and_resumed(cfg: dict, tmp_path: Path) -> dict[str, list[dict]]:
+    """Two processes train ``cfg`` into full/ without a stop and into part/ stopped at update 3 and started
+    again; both logs validate at 3 and 6 and end with the same weights. Returns both logs."""
     cfg["data"].pop("builtin", None)
     train_cli(cfg, tmp_path / "full", nproc=2)
     train_cli(cfg, tmp_path / "part", nproc=2, max_steps=3)
@@ -118,10 +127,8 @@ def test_two_processes_stream_the_files_and_resume_mid_run(tmp_path):
     logs = {k: [json.loads(line) for line in (tmp_path / k / "train_log.jsonl").read_text().splitlines()]
             for k in ("full", "part")}
     assert [r["step"] for r in logs["part"]] == [r["step"] for r in logs["full"]] == [3, 6]
-    for got, want in zip(logs["part"], logs["full"]):
-        assert (got["train_loss"], got["valid_loss"]) == (want["train_loss"], want["valid_loss"])
-    assert json.loads((tmp_path / "part/metrics.json").read_text())["world_size"] == 2
     assert_same_parameters(last_weights(tmp_path / "part"), last_weights(tmp_path / "full"))
+    return logs
 
 
 def _worker_pids(marker: str) -> dict[int, int]:
@@ -205,12 +212,5 @@ def test_two_processes_stream_several_directions_and_resume_mid_run(tmp_path):
                      "tgt": str(tmp_path / f"{split}.{{src}}-{{tgt}}.{{tgt}}")} for split in ("train", "valid")}
     cfg = merge(CFG, {"data": {"dataset": "files", "streaming": True, "window": 200, "directions": ["en-de", "en-fr"],
                                "sampling_temperature": 5.0, **files}, "vectorizer": {"per_language": True}})
-    cfg["data"].pop("builtin", None)
-    train_cli(cfg, tmp_path / "full", nproc=2)
-    train_cli(cfg, tmp_path / "part", nproc=2, max_steps=3)
-    train_cli(cfg, tmp_path / "part", nproc=2)
-    logs = {k: [json.loads(line) for line in (tmp_path / k / "train_log.jsonl").read_text().splitlines()]
-            for k in ("full", "part")}
-    assert [r["step"] for r in logs["part"]] == [r["step"] for r in logs["full"]] == [3, 6]
+    logs = _stopped_and_resumed(cfg, tmp_path)
     assert set(logs["full"][-1]["valid_by_direction"]) == {"en-de", "en-fr"}
-    assert_same_parameters(last_weights(tmp_path / "part"), last_weights(tmp_path / "full"))
