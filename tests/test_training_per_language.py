@@ -189,3 +189,16 @@ def test_several_streamed_directions_train_and_resume_exactly(tmp_path):
         return hashlib.sha256((result.model_dir / "checkpoints/last/model.safetensors").read_bytes()).hexdigest()
 
     assert sha(whole) == sha(resumed)
+
+
+def test_inspect_explains_a_multilingual_translation_with_its_tag(per_language_model, capsys):
+    tr = Translator.load(per_language_model.model_dir)
+    ex = tr.explain("two thousand", beam=2, tgt_lang="fr", src_lang="en")
+    assert ex.source[0].text == "<2fr>" and ex.source[0].id == tr.src_vectorizer.reserved_id("<2fr>")
+    assert [p.text for p in ex.source[1:3]] == ["two", "thousand"]
+    start, stop = tr.tgt_vectorizer.range("fr")
+    assert all(start <= p.id < stop or p.id < 4 for h in ex.hypotheses for p in h.pieces)
+    assert ex.vectorization["tgt"]["languages"] == {lang: v.vocabulary_size() for lang, v in tr.tgt_vectorizer.vectorizers.items()}
+    assert main(["inspect", str(per_language_model.model_dir), "zwei", "--tgt-lang", "en", "--src-lang", "de",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"][0]["text"] == "<2en>"

@@ -286,7 +286,8 @@ def cmd_inspect_segmentation(a: argparse.Namespace) -> int:
 
 
 def cmd_inspect(a: argparse.Namespace) -> int:
-    ex = Translator.load(a.model_dir, device=a.device).explain(a.text, beam=a.beam, n_best=a.n_best, layer=a.layer)
+    ex = Translator.load(a.model_dir, device=a.device).explain(a.text, beam=a.beam, n_best=a.n_best, layer=a.layer,
+                                                               **_languages(a))
     print(json.dumps(ex.to_dict(), ensure_ascii=False) if a.json else format_explanation(ex, not a.no_attention))
     return 0
 
@@ -481,6 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--no-attention", action="store_true", help="leave the attention grid out")
     ins.add_argument("--json", action="store_true", help="the explanation as JSON (what POST /explain returns)")
     ins.add_argument("--device", default="cpu")
+    ins.add_argument("--tgt-lang", help="a multilingual model: the language to translate into")
+    ins.add_argument("--src-lang", help="a model with one source vocabulary per language: the text's language")
     ins.set_defaults(func=cmd_inspect)
     _serve_parser(sub)
     return p

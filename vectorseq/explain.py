@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from .language_vectorizer import for_language
 from .vectorizer import BOS_ID, EOS_ID, NUM_SPECIAL_TOKENS, PAD_ID, UNK_ID
 
 #: where an embedding row came from
@@ -164,11 +165,15 @@ def memory_columns(layer: Any, src: list[Piece], width: int) -> list[str]:
 
 # --------------------------------------------------------------------------------------------- summary
 def _side_summary(vectorizer: Any, side_cfg: Any, coverage: dict | None) -> dict:
-    s = {"split": vectorizer.split_name, "standardize": vectorizer.standardize_name,
+    # one vocabulary per language: the languages' vectorizers share their settings; describe the first
+    one = next(iter(vectorizer.vectorizers.values())) if hasattr(vectorizer, "vectorizers") else vectorizer
+    s = {"split": one.split_name, "standardize": one.standardize_name,
          "vocabulary_size": vectorizer.vocabulary_size(), "input": side_cfg.input,
          "vectors": side_cfg.vectors, "policy": side_cfg.policy}
-    if vectorizer.split_name == "sentencepiece":
-        s["sentencepiece_model_type"] = vectorizer.sentencepiece_model_type
+    if hasattr(vectorizer, "vectorizers"):
+        s["languages"] = {lang: v.vocabulary_size() for lang, v in vectorizer.vectorizers.items()}
+    if one.split_name == "sentencepiece":
+        s["sentencepiece_model_type"] = one.sentencepiece_model_type
     if side_cfg.input in ("bag", "token_features", "sentence_vector"):
         s["idf"] = side_cfg.idf
     if coverage:
@@ -186,13 +191,14 @@ def vectorization_summary(translator: Any) -> dict:
 
 
 # --------------------------------------------------------------------------------------------- explain
-def _attention(model: Any, src_ids: list[int], hyps: list[Any], device: Any, layer: int | None) -> torch.Tensor:
-    """``[n_hyps, T_max, S]`` cross-attention of each hypothesis (teacher-forced; layers averaged unless
-    ``layer`` picks one)."""
+def _attention(model: Any, src_ids: list[int], hyps: list[Any], device: Any, layer: int | None,
+               start: int = BOS_ID) -> torch.Tensor:
+    """``[n_hyps, T_max, S]`` cross-attention of each hypothesis (teacher-forced from ``start``, the decoder's
+    first input; layers averaged unless ``layer`` picks one)."""
     T = max(len(h.tokens) for h in hyps)
     tgt_in = torch.full((len(hyps), T), PAD_ID, dtype=torch.long)
     for r, h in enumerate(hyps):
-        seq = [BOS_ID] + list(h.tokens[:-1])  # row t predicts tokens[t]
+        seq = [start] + list(h.tokens[:-1])  # row t predicts tokens[t]
         tgt_in[r, : len(seq)] = torch.tensor(seq, dtype=torch.long)
     src = torch.tensor([src_ids] * len(hyps), dtype=torch.long, device=device)
     with torch.inference_mode():
@@ -200,24 +206,31 @@ def _attention(model: Any, src_ids: list[int], hyps: list[Any], device: Any, lay
     return (att.mean(0) if layer is None else att[layer]).float().cpu()
 
 
-def explain(translator: Any, text: str, beam: int | None = None, n_best: int = 1,
-            layer: int | None = None) -> Explanation:
+def explain(translator: Any, text: str, beam: int | None = None, n_best: int = 1, layer: int | None = None,
+            tgt_lang: str | None = None, src_lang: str | None = None) -> Explanation:
     """Translate ``text`` and explain it (see the module docstring). ``layer``: one decoder layer's
-    attention instead of the average over layers. A text without content is not decoded (as the CLI and
-    the server do): it explains to one empty hypothesis."""
+    attention instead of the average over layers; ``tgt_lang`` / ``src_lang``: as for ``translate`` (a
+    multilingual model's tag is shown among the source pieces when it goes there). A text without content is
+    not decoded (as the CLI and the server do): it explains to one empty hypothesis."""
     cfg, cov = translator.config, getattr(translator, "coverage", None) or {}
     model = translator.model
-    src_ids = translator.encode_sources([text])[0]
-    src = pieces(translator.src_vectorizer, src_ids, model.src_input, cfg.embeddings.src, cov.get("src"), text)
+    tag = translator.tagging(tgt_lang) if hasattr(translator, "tagging") else None
+    src_ids = translator.encode_sources([text], src_lang) if src_lang else translator.encode_sources([text])
+    src_ids = src_ids[0] if tag is None else tag.source(src_ids[0])
+    src_vec = for_language(translator.src_vectorizer, src_lang)
+    src = pieces(src_vec, src_ids, model.src_input, cfg.embeddings.src, cov.get("src"), text)
     summary = vectorization_summary(translator)
     if not text.strip():
         return Explanation(text, src, [p.text for p in src], [ExplainedHypothesis("", None, [], [])], summary)
-    hyps = translator.translate_hypotheses([text], beam=beam, n_best=n_best)[0]
-    att = _attention(model, src_ids, hyps, translator.device, layer)
+    langs = {k: v for k, v in (("tgt_lang", tgt_lang), ("src_lang", src_lang)) if v}  # an export takes neither
+    hyps = translator.translate_hypotheses([text], beam=beam, n_best=n_best, **langs)[0]
+    att = _attention(model, src_ids, hyps, translator.device, layer, BOS_ID if tag is None else tag.tgt_start)
     columns = memory_columns(model.src_input, src, att.size(-1))
+    tgt_vec = for_language(translator.tgt_vectorizer, translator.target_language(tgt_lang)
+                           if hasattr(translator, "target_language") else None)
     out = []
     for r, h in enumerate(hyps):
-        tgt = pieces(translator.tgt_vectorizer, list(h.tokens), model.tgt_input, cfg.embeddings.tgt, cov.get("tgt"))
+        tgt = pieces(tgt_vec, list(h.tokens), model.tgt_input, cfg.embeddings.tgt, cov.get("tgt"))
         rows = [[round(float(v), 5) for v in row] for row in att[r, : len(h.tokens)].tolist()]
-        out.append(ExplainedHypothesis(translator.tgt_vectorizer.decode(h.tokens), float(h.normalized), tgt, rows))
+        out.append(ExplainedHypothesis(tgt_vec.decode(h.tokens), float(h.normalized), tgt, rows))
     return Explanation(text, src, columns, out, summary)

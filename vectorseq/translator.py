@@ -190,8 +190,9 @@ class Translator:
         out = [decode(h[0].tokens) if n_best == 1 else [decode(x.tokens) for x in h] for h in hyps]
         return out[0] if single else out
 
-    def explain(self, text: str, beam: int | None = None, n_best: int = 1, layer: int | None = None) -> Explanation:
+    def explain(self, text: str, beam: int | None = None, n_best: int = 1, layer: int | None = None,
+                tgt_lang: str | None = None, src_lang: str | None = None) -> Explanation:
         """Translate one text and show how it was vectorized: source and target pieces with their ids,
         ``<unk>``, where each embedding row came from, count-based weights, and per hypothesis the
         cross-attention (target pieces x source pieces). See :mod:`vectorseq.explain`."""
-        return explain(self, text, beam=beam, n_best=n_best, layer=layer)
+        return explain(self, text, beam=beam, n_best=n_best, layer=layer, tgt_lang=tgt_lang, src_lang=src_lang)

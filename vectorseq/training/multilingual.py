@@ -141,7 +141,7 @@ def mix_source(run: Run, data: TrainingData, vecs: tuple[Any, Any]) -> BatchSour
 
 def _stream_mix(run: Run, data: TrainingData, vecs: tuple[Any, Any], specs: tuple[Any, Any]) -> StreamMixSource:
     """One training stream per trained direction (its files, vectorizers, tag and seed), mixed by temperature."""
-    cfg, tc, d = run.cfg, run.cfg.training, run.cfg.data
+    tc, d = run.cfg.training, run.cfg.data
     trained = [dd for dd in data.directions if not dd.zero_shot]
     sources = []
     for i, dd in enumerate(trained):
