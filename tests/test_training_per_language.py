@@ -202,3 +202,18 @@ def test_inspect_explains_a_multilingual_translation_with_its_tag(per_language_m
     assert main(["inspect", str(per_language_model.model_dir), "zwei", "--tgt-lang", "en", "--src-lang", "de",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["source"][0]["text"] == "<2en>"
+
+
+def test_subword_sampling_draws_each_language_s_own_pieces(tmp_path):
+    sp = {"split": "sentencepiece", "standardize": "none", "max_tokens": 120, "sampling_alpha": 0.1}
+    cfg = tiny_config(data=MULTI, vectorizer={"per_language": True, "shared": True, "src": sp},
+                      training={"max_steps": 3, "valid_every": 3})
+    result = train(cfg, tmp_path / "m", progress=False, log=quiet)
+    vec = Translator.load(result.model_dir).src_vectorizer
+    assert all(v.split_name == "sentencepiece" and v.vocabulary_size() <= 120 for v in vec.vectorizers.values())
+    view = vec.language("fr")
+    texts = ["deux mille quarante et un"] * 20
+    draws = view.sample_many(texts, cfg.vectorizer.src.sampling(), seed=1, epoch=0)
+    start, stop = vec.range("fr")
+    assert len({tuple(d) for d in draws}) > 1 and all(start <= i < stop for d in draws for i in d)
+    assert {view.decode(d) for d in draws} == {texts[0]}
