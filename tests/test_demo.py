@@ -3,9 +3,10 @@ demo prints the table and sample translations."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+
+from _readme import readme_table_rows
 
 from vectorseq.demo import STRATEGIES, run_demo
 
@@ -26,16 +27,10 @@ def test_quick_demo_runs_the_whole_pipeline(tmp_path, capsys):
         assert (report.parent / r["model_dir"] / "model.safetensors").is_file()
 
 
-def _readme_demo_rows() -> list[str]:
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = text.split("<!-- demo-table:")[1].split("<!-- /demo-table -->")[0]
-    return [line for line in block.splitlines() if line.startswith("| ") and not line.startswith("| ---")]
-
-
 @pytest.mark.slow
 def test_the_full_demo_prints_the_readme_table(tmp_path, capsys):
     """The README's demo numbers are what `bash scripts/demo.sh` prints (a budget of updates, one thread)."""
-    rows = _readme_demo_rows()
+    rows = readme_table_rows("demo-table")
     assert len(rows) == 1 + len(STRATEGIES)  # the header and one row per strategy
     run_demo(output_dir=tmp_path / "demo", progress=False)
     printed = capsys.readouterr().out.splitlines()

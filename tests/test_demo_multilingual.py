@@ -1,9 +1,8 @@
 """The multilingual demo: its config trains, and the quick run reports every direction."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _readme import readme_table_rows
 
 from vectorseq.cli import main
 from vectorseq.config import load_config
@@ -24,17 +23,11 @@ def test_quick_multilingual_demo_prints_every_direction(tmp_path, capsys):
     assert "en->fr  'two thousand and forty-one'" in out and "--tgt-lang fr" in out
 
 
-def _readme_rows() -> list[str]:
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = text.split("<!-- demo-multilingual-table:")[1].split("<!-- /demo-multilingual-table -->")[0]
-    return [line for line in block.splitlines() if line.startswith("| ") and not line.startswith("| ---")]
-
-
 @pytest.mark.slow
 def test_the_full_multilingual_demo_prints_the_readme_table(tmp_path, capsys):
     """The README's multilingual demo numbers are what `vectorseq demo --multilingual` prints (1,600 updates,
     one thread, so the same on any machine with the same torch build)."""
-    rows = _readme_rows()
+    rows = readme_table_rows("demo-multilingual-table")
     assert len(rows) == 7  # the header, 4 trained directions, the zero-shot one, the mean
     assert main(["demo", "--multilingual", "--quiet", "--output", str(tmp_path / "m")]) == 0
     printed = capsys.readouterr().out.splitlines()
