@@ -3,9 +3,10 @@ finished `vectorseq compare` folders, as Markdown and JSON.
 
     python benchmarks/multilingual_table.py runs/compare/multi30k_multilingual runs/compare/multi30k_multilingual_fr
 
-The En->De experiment scored every run on En->De; its multilingual runs' other directions (En->Fr, and the
-zero-shot De->Fr of the En<->{De,Fr} model) come from each run's metrics.json (``test_by_direction``: the same
-test_2016_flickr split and the same greedy search). The En->Fr experiment holds the bilingual En->Fr models.
+The En->De experiment scored every run on En->De and each multilingual run on every one of its directions too
+(``test_by_direction`` in results.jsonl: En->Fr, and the zero-shot De->Fr of the En<->{De,Fr} model; each on
+its own test_2016_flickr split with the same greedy search). The En->Fr experiment holds the bilingual En->Fr
+models.
 """
 from __future__ import annotations
 
@@ -25,16 +26,11 @@ def _records(folder: Path) -> dict[str, dict]:
     return out
 
 
-def _by_direction(folder: Path, record: dict) -> dict[str, dict]:
-    metrics = folder / record["model_dir"] / "metrics.json"
-    return json.loads(metrics.read_text(encoding="utf-8")).get("test_by_direction", {}) if metrics.is_file() else {}
-
-
 def table(de_folder: Path, fr_folder: Path) -> tuple[str, list[dict]]:
     de, fr = _records(de_folder), _records(fr_folder)
     rows = []
     for name, r in de.items():
-        by = _by_direction(de_folder, r)
+        by = r.get("test_by_direction") or {}
         row = {"strategy": name, "en-de": r["test_bleu"], "steps": r["steps"], "stop": r["stop_class"],
                "parameters": r["parameters"], "minutes": r.get("train_minutes")}
         if by:

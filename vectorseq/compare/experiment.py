@@ -46,9 +46,10 @@ import yaml
 
 from ..config import Config, load_config
 from ..data.directions import direction_plan
+from ..data.multilingual import load_direction_splits
 from ..data.splits import load_splits
 from ..errors import ConfigError, VectorseqError
-from ..evaluation import evaluate
+from ..evaluation import evaluate, evaluate_directions
 from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_FILE, write_json
 from ..training import stop_class, train
 from ..translator import Translator
@@ -119,6 +120,8 @@ def is_finished(exp: Experiment, run: Run, record: dict[str, Any] | None) -> boo
     if not record or record.get("status") != "ok":
         return False
     cfg = exp.run_config(run.strategy, run.size, run.seed)
+    if direction_plan(cfg.data).tagged and "test_by_direction" not in record:
+        return False  # scored before every direction was: score it again (its training is not repeated)
     if record.get("config_hash") == config_hash(cfg):
         return True
     # Recognised by the folder's config (a newer vectorseq hashes configs differently) only while the folder still
@@ -164,12 +167,24 @@ def _score_test(model_dir: Path, cfg: Config, test: Any, direction: Any) -> tupl
     metrics = json.loads((model_dir / METRICS_FILE).read_text(encoding="utf-8"))
     # a multilingual model is told the target (and, with a vocabulary per language, the source) language
     into = {"tgt_lang": direction.tgt, "src_lang": direction.src} if direction_plan(cfg.data).tagged else {}
-    scores, hyps = evaluate(Translator.load(model_dir, device=cfg.training.device), test.src, test.tgt, **into)
+    translator = Translator.load(model_dir, device=cfg.training.device)
+    scores, hyps = evaluate(translator, test.src, test.tgt, **into)
     write_lines(model_dir / HYPOTHESES_FILE, hyps)
     metrics["test_samples"] = scores.pop("samples")  # metrics.json keeps them beside the scores, as training does
     metrics["test"] = scores
+    if into:  # a multilingual run: every direction it was trained on or is zero-shot on, on its own test split
+        metrics["test_by_direction"] = _scores_by_direction(translator, cfg)
     write_json(model_dir / METRICS_FILE, metrics)
     return scores, metrics
+
+
+def _scores_by_direction(translator: Translator, cfg: Config) -> dict[str, dict[str, Any]]:
+    """BLEU, chrF and lowercased BLEU of every direction of a multilingual run (zero-shot ones marked)."""
+    plan = direction_plan(cfg.data)
+    splits = load_direction_splits(cfg.data, plan, seed=cfg.training.seed)
+    tests = {d: (splits[d]["test"], plan.is_zero_shot(d)) for d in plan.all if splits[d].get("test") is not None}
+    result = evaluate_directions(translator, tests, samples=0)["directions"]
+    return {name: {k: s[k] for k in ("bleu", "chrf", "bleu_lc", "zero_shot") if k in s} for name, s in result.items()}
 
 
 def _result_fields(model_dir: Path, scores: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +197,8 @@ def _result_fields(model_dir: Path, scores: dict[str, Any], metrics: dict[str, A
             "stop_class": metrics.get("stop_class") or stop_class(metrics.get("stop_reason")),  # older folders lack it
             "train_minutes": metrics.get("train_minutes"), "tokens_per_s": metrics.get("tokens_per_s"),
             "parameters": metrics.get("parameters"), "coverage": _coverage(model_dir, metrics),
-            "test_sentences": scores["sentences"], "bleu_signature": scores["bleu_signature"]}
+            "test_sentences": scores["sentences"], "bleu_signature": scores["bleu_signature"],
+            **({"test_by_direction": metrics["test_by_direction"]} if "test_by_direction" in metrics else {})}
 
 
 def _execute(exp: Experiment, run: Run, cfg: Config, splits: dict[str, Any], out: Path, progress: bool,

@@ -3,7 +3,7 @@
 Sections, in order:
 
 0. **Setup**, with the budget and model of every training-set size (:mod:`.budget_report`).
-1. **Results**: mean ± std over seeds (sample standard deviation; a single seed shows the value alone) of test
+1. **Results** (and, for multilingual strategies, **Scores by direction**: :mod:`.directions_report`): mean ± std over seeds (sample standard deviation; a single seed shows the value alone) of test
    BLEU, chrF and lowercased BLEU, the lowest validation loss, training minutes, training tokens/s, parameters
    and the pretrained-vector token coverage, one row per strategy and training-set size; the best mean BLEU at
    each size is in bold. The ``stopped`` column says how the runs ended (converged, or capped / time marked
@@ -35,6 +35,7 @@ from pathlib import Path
 from ..config import config_from_dict, merge
 from .figures import learning_curve_figure, significance_figure, training_curves_figure
 from .budget_report import budget_blocks, stop_cell, stop_note, stop_text
+from .directions_report import direction_blocks
 from .render import to_html, to_markdown
 from .results import (COLUMNS, RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, aggregate, fmt_number, fmt_values,
                       latest_results, read_history, read_lines, read_results, size_order, size_text)
@@ -221,6 +222,7 @@ def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | 
                             "training throughput (source + target tokens); vector coverage = share of training "
                             "tokens found in the pretrained vectors."))
         blocks += _results_blocks(rows)
+        blocks += direction_blocks(rows, exp.test_direction().name)
     else:
         blocks.append(("p", "No results yet."))
     blocks += _figure_blocks(exp, records, rows, out)
