@@ -31,7 +31,7 @@ from ..errors import VectorseqError
 from ..evaluation import evaluate_directions
 from ..language_vectorizer import for_language
 from ..translator import Translator
-from .prepare import Ids, TrainingData, drop_long_ids, encode_pairs, sampling_specs
+from .prepare import Ids, TrainingData, drop_long_ids, encode_pairs, sampling_specs, stream_files
 from .run import Run
 from .validation import ValidSet
 
@@ -89,9 +89,7 @@ def _streamed_directions(run: Run, plan: DirectionPlan) -> TrainingData:
                                "test": load_split(files["test"], data, "test", False)}, plan.is_zero_shot(d))
         if not dd.zero_shot:
             dd.train_files = files["train"]
-            where = {"tsv": files["train"].tsv} if files["train"].tsv else {"src_path": files["train"].src,
-                                                                             "tgt_path": files["train"].tgt}
-            sample = sample_pairs(**where, n=0 if run.resuming else data.adapt_sample, seed=seed,
+            sample = sample_pairs(**stream_files(files["train"]), n=0 if run.resuming else data.adapt_sample, seed=seed,
                                   max_length=data.max_length, on_error=data.on_error, max_chars=data.max_chars)
             if not sample.pairs_read:
                 raise VectorseqError(f"direction {d.name}: the training files hold no valid pair ({sample.source})")
@@ -146,9 +144,7 @@ def _stream_mix(run: Run, data: TrainingData, vecs: tuple[Any, Any], specs: tupl
     sources = []
     for i, dd in enumerate(trained):
         src_vec, tgt_vec = direction_vectorizers(vecs, dd.direction)
-        files = dd.train_files
-        where = {"tsv": files.tsv} if files.tsv else {"src_path": files.src, "tgt_path": files.tgt}
-        args = dict(**where, src_vectorizer=src_vec, tgt_vectorizer=tgt_vec, batch_tokens=tc.batch_tokens,
+        args = dict(**stream_files(dd.train_files), src_vectorizer=src_vec, tgt_vectorizer=tgt_vec, batch_tokens=tc.batch_tokens,
                     seed=tc.seed + i, window=d.window, sampling=specs, max_length=d.max_length,
                     on_error=d.on_error, max_chars=d.max_chars, tagging=dd.tagging)
         sources.append(StreamingSource(args, num_workers=d.num_workers, pin_memory=run.device.type == "cuda",

@@ -56,7 +56,7 @@ def load_data(run: Run, splits: dict[str, Any] | None) -> TrainingData:
     splits = splits if splits is not None else _load_splits(cfg)
     train = splits["train"]
     if cfg.data.streaming:
-        train = None if run.resuming else sample_pairs(**_stream_files(cfg), n=cfg.data.adapt_sample,
+        train = None if run.resuming else sample_pairs(**stream_files(cfg.data.train), n=cfg.data.adapt_sample,
                                                        seed=cfg.training.seed, **_stream_filters(cfg))
     if train is not None and len(train) == 0:
         raise VectorseqError("the training data is empty after filtering; check data.max_length and the files")
@@ -83,8 +83,8 @@ def _load_splits(cfg: Config) -> dict[str, Any]:
     return load_splits(d, seed=cfg.training.seed)
 
 
-def _stream_files(cfg: Config) -> dict[str, Any]:
-    files = cfg.data.train
+def stream_files(files: Any) -> dict[str, Any]:
+    """A split's files (``data.train``) as the stream readers' keyword arguments: ``tsv``, or the two paths."""
     return {"tsv": files.tsv} if files.tsv else {"src_path": files.src, "tgt_path": files.tgt}
 
 
@@ -276,7 +276,7 @@ def build_batch_source(run: Run, data: TrainingData, vecs: tuple[TextVectorizer,
                              specs=specs)
     described = data.train.source if data.train is not None else "the training files"
     data.train = None  # the sample has served its purpose: free it
-    args = dict(**_stream_files(cfg), src_vectorizer=vecs[0], tgt_vectorizer=vecs[1], batch_tokens=tc.batch_tokens,
+    args = dict(**stream_files(cfg.data.train), src_vectorizer=vecs[0], tgt_vectorizer=vecs[1], batch_tokens=tc.batch_tokens,
                 seed=tc.seed, window=cfg.data.window, sampling=specs, **_stream_filters(cfg))
     return StreamingSource(args, num_workers=cfg.data.num_workers, pin_memory=run.device.type == "cuda",
                            any_exhausted=run.dist.any_rank, description=f"streaming {described}:")
