@@ -31,7 +31,8 @@ def off_target(model_dir: str, direction: Direction, other: str) -> dict:
     closer = sum(sacrebleu.sentence_chrf(h, [o]).score > sacrebleu.sentence_chrf(h, [t]).score
                  for h, o, t in zip(hyps, test_other.tgt, test.tgt))
     return {"model": model_dir, "direction": direction.name, "sentences": len(hyps),
-            f"closer_to_{other}": closer, f"bleu_vs_{direction.tgt}": round(sacrebleu.corpus_bleu(hyps, [test.tgt]).score, 2),
+            f"closer_to_{other}": closer,
+            f"bleu_vs_{direction.tgt}": round(sacrebleu.corpus_bleu(hyps, [test.tgt]).score, 2),
             f"bleu_vs_{other}": round(sacrebleu.corpus_bleu(hyps, [test_other.tgt]).score, 2)}
 
 

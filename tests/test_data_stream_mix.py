@@ -35,8 +35,9 @@ def corpus(tmp_path_factory):
 
 def _mix(corpus, temperature=1.0, num_workers=0):
     folder, _, vec = corpus
-    sources = [StreamingSource(dict(src_path=folder / f"train.en-{lang}.en", tgt_path=folder / f"train.en-{lang}.{lang}",
-                                    src_vectorizer=vec, tgt_vectorizer=vec, batch_tokens=400, seed=7 + i, window=200,
+    sources = [StreamingSource(dict(src_path=folder / f"train.en-{lang}.en",
+                                    tgt_path=folder / f"train.en-{lang}.{lang}", src_vectorizer=vec,
+                                    tgt_vectorizer=vec, batch_tokens=400, seed=7 + i, window=200,
                                     tagging=Tagging(src_prefix=TAGS[lang])), num_workers=num_workers)
                for i, lang in enumerate(SIZES)]
     return StreamMixSource(sources, list(SIZES.values()), [f"en-{x}" for x in SIZES], temperature, seed=7)

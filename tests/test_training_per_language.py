@@ -142,13 +142,18 @@ def _write_direction_files(folder, splits, directions):
                 (folder / f"{ours}.{d}.{lang}").write_text("\n".join(columns[theirs][lang]) + "\n", encoding="utf-8")
 
 
+def _templates(folder, splits):
+    """data.train/valid/test as file name templates: SPLIT.{src}-{tgt}.{src} and SPLIT.{src}-{tgt}.{tgt}."""
+    return {split: {side: str(folder / f"{split}.{{src}}-{{tgt}}.{{{side}}}") for side in ("src", "tgt")}
+            for split in splits}
+
+
 def test_several_directions_read_the_user_s_files_by_name_template(tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()
     _write_direction_files(data, {"train": "train", "valid": "val", "test": "test"}, ["en-de", "en-fr"])
     _write_direction_files(data, {"valid": "val", "test": "test"}, ["de-fr"])  # zero-shot: no training files
-    files = {split: {"src": str(data / f"{split}.{{src}}-{{tgt}}.{{src}}"), "tgt": str(data / f"{split}.{{src}}-{{tgt}}.{{tgt}}")}
-             for split in ("train", "valid", "test")}
+    files = _templates(data, ("train", "valid", "test"))
     cfg = tiny_config(data={"dataset": "files", "directions": ["en-de", "en-fr"], "zero_shot": ["de-fr"], **files},
                       vectorizer={"per_language": True}, training={"max_steps": 4, "valid_every": 4})
     result = train(cfg, tmp_path / "m", progress=False, log=quiet)
@@ -172,8 +177,7 @@ def test_several_streamed_directions_train_and_resume_exactly(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     _write_direction_files(data, {"train": "train", "valid": "val"}, ["en-de", "en-fr"])
-    files = {split: {"src": str(data / f"{split}.{{src}}-{{tgt}}.{{src}}"), "tgt": str(data / f"{split}.{{src}}-{{tgt}}.{{tgt}}")}
-             for split in ("train", "valid")}
+    files = _templates(data, ("train", "valid"))
     over = dict(data={"dataset": "files", "streaming": True, "window": 100, "num_workers": 1,
                       "directions": ["en-de", "en-fr"], "sampling_temperature": 5.0, **files},
                 vectorizer={"per_language": True})
@@ -198,7 +202,8 @@ def test_inspect_explains_a_multilingual_translation_with_its_tag(per_language_m
     assert [p.text for p in ex.source[1:3]] == ["two", "thousand"]
     start, stop = tr.tgt_vectorizer.range("fr")
     assert all(start <= p.id < stop or p.id < 4 for h in ex.hypotheses for p in h.pieces)
-    assert ex.vectorization["tgt"]["languages"] == {lang: v.vocabulary_size() for lang, v in tr.tgt_vectorizer.vectorizers.items()}
+    sizes = {lang: v.vocabulary_size() for lang, v in tr.tgt_vectorizer.vectorizers.items()}
+    assert ex.vectorization["tgt"]["languages"] == sizes
     assert main(["inspect", str(per_language_model.model_dir), "zwei", "--tgt-lang", "en", "--src-lang", "de",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["source"][0]["text"] == "<2en>"

@@ -3,7 +3,8 @@
 Sections, in order:
 
 0. **Setup**, with the budget and model of every training-set size (:mod:`.budget_report`).
-1. **Results** (and, for multilingual strategies, **Scores by direction**: :mod:`.directions_report`): mean ± std over seeds (sample standard deviation; a single seed shows the value alone) of test
+1. **Results** (and, for multilingual strategies, **Scores by direction**: :mod:`.directions_report`): mean ± std
+   over seeds (sample standard deviation; a single seed shows the value alone) of test
    BLEU, chrF and lowercased BLEU, the lowest validation loss, training minutes, training tokens/s, parameters
    and the pretrained-vector token coverage, one row per strategy and training-set size; the best mean BLEU at
    each size is in bold. The ``stopped`` column says how the runs ended (converged, or capped / time marked

@@ -276,7 +276,8 @@ def build_batch_source(run: Run, data: TrainingData, vecs: tuple[TextVectorizer,
                              specs=specs)
     described = data.train.source if data.train is not None else "the training files"
     data.train = None  # the sample has served its purpose: free it
-    args = dict(**stream_files(cfg.data.train), src_vectorizer=vecs[0], tgt_vectorizer=vecs[1], batch_tokens=tc.batch_tokens,
-                seed=tc.seed, window=cfg.data.window, sampling=specs, **_stream_filters(cfg))
+    args = dict(**stream_files(cfg.data.train), src_vectorizer=vecs[0], tgt_vectorizer=vecs[1],
+                batch_tokens=tc.batch_tokens, seed=tc.seed, window=cfg.data.window, sampling=specs,
+                **_stream_filters(cfg))
     return StreamingSource(args, num_workers=cfg.data.num_workers, pin_memory=run.device.type == "cuda",
                            any_exhausted=run.dist.any_rank, description=f"streaming {described}:")
