@@ -194,12 +194,19 @@ def prepare_vectorizers(run: Run, train: Any) -> tuple[TextVectorizer, TextVecto
         src_vec, tgt_vec = adapt_vectorizers(cfg, train)
         save_vectorizers(out, src_vec, tgt_vec, shared)
         cfg.save(out / CONFIG_FILE)
-        run.say(f"vectorizers adapted in {time.time() - t0:.1f}s: source {src_vec.vocabulary_size()} tokens, "
-                f"target {tgt_vec.vocabulary_size()} tokens{' (shared)' if shared else ''}")
+        run.say(f"vectorizers adapted in {time.time() - t0:.1f}s: source {_sizes(src_vec)}, "
+                f"target {_sizes(tgt_vec)}{' (shared)' if shared else ''}")
     dist.barrier()
     if not dist.main:
         src_vec, tgt_vec = load_vectorizers(out, shared)
     return src_vec, tgt_vec
+
+
+def _sizes(vec: Any) -> str:
+    """``8000 tokens``, or with one vocabulary per language ``847 tokens (de 316, en 264, fr 261)``."""
+    langs = getattr(vec, "vectorizers", None)  # LanguageVectorizers
+    per = f" ({', '.join(f'{k} {v.vocabulary_size()}' for k, v in langs.items())})" if langs else ""
+    return f"{vec.vocabulary_size()} tokens{per}"
 
 
 # ------------------------------------------------------------------------------------------------ model
