@@ -3,6 +3,8 @@
 * ``batch_loss`` projects only the real target positions: its loss and gradients equal those of the plain
   path (every position through the output layer, padding ignored by the loss) with dropout on, for both
   model types, within float32 rounding (rel 1e-5).
+* The CPU loss (``training.fused_loss.smoothed_cross_entropy``) gives PyTorch's label-smoothed cross-entropy,
+  its gradient and the plain NLL on an 8,000-word output over row counts that do and do not fill its blocks.
 * The CPU dropout mask (``models.dropout.Dropout``) has nn.Dropout's distribution: keep rate 1 - p, kept
   values scaled by 1 / (1 - p), the gradient is the mask, and the same seed gives the same mask.
 """
@@ -66,6 +68,28 @@ def test_real_positions_loss_and_gradients_equal_the_plain_path(model_type, labe
         ref = F.cross_entropy(model(b.src, b.src_mask, b.tgt_in).reshape(-1, V), b.tgt_out.reshape(-1),
                               ignore_index=PAD_ID, reduction="sum")
         assert nll.item() == pytest.approx(ref.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.3])
+@pytest.mark.parametrize("rows", [1, 64, 1000])
+def test_the_blockwise_loss_equals_pytorch_s_cross_entropy(eps, rows):
+    from vectorseq.training.fused_loss import smoothed_cross_entropy
+
+    torch.manual_seed(rows)
+    x = (torch.randn(rows, 8000) * 4).requires_grad_()
+    gold = torch.randint(0, 8000, (rows,))
+    upstream = 0.37  # the loss is divided by the batch's tokens before backward
+    x64 = x.detach().double().requires_grad_()  # the truth, to which float32 paths round differently
+    ref = F.cross_entropy(x64, gold, label_smoothing=eps, reduction="sum")
+    (g_true,) = torch.autograd.grad(ref * upstream, x64)
+    (g_torch,) = torch.autograd.grad(F.cross_entropy(x, gold, label_smoothing=eps, reduction="sum") * upstream, x)
+    loss, nll = smoothed_cross_entropy(x, gold, eps)
+    (g,) = torch.autograd.grad(loss * upstream, x)
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
+    assert nll.item() == pytest.approx(F.cross_entropy(x64, gold, reduction="sum").item(), rel=1e-6)
+    assert not nll.requires_grad
+    err, torch_err = (g.double() - g_true).abs().max().item(), (g_torch.double() - g_true).abs().max().item()
+    assert err <= max(torch_err, 1e-7), (err, torch_err)  # at least as close to the truth as PyTorch's fp32
 
 
 def test_cpu_dropout_keeps_one_minus_p_and_rescales():
