@@ -51,6 +51,7 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--top", type=int, default=8, help="how many operators of the training step to list")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
@@ -81,7 +82,7 @@ def main() -> None:
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         step(args.steps + 1)
     train_top = [(e.key, round(e.self_cpu_time_total / 1e3, 1)) for e in
-                 sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:8]]
+                 sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:args.top]]
 
     model.eval()
     dec_idx = np.argsort(lens_s[:512])[::16][:32]
