@@ -222,3 +222,10 @@ def test_subword_sampling_draws_each_language_s_own_pieces(tmp_path):
     start, stop = vec.range("fr")
     assert len({tuple(d) for d in draws}) > 1 and all(start <= i < stop for d in draws for i in d)
     assert {view.decode(d) for d in draws} == {texts[0]}
+
+
+def test_vocabulary_extension_refuses_a_per_language_model(per_language_model):
+    from vectorseq.tools.extend_vocab import extend_model_folder
+    with pytest.raises(VectorseqError, match="this model has one per language") as err:
+        extend_model_folder(per_language_model.model_dir, vectors="unused.vec")
+    assert "\n" not in str(err.value)

@@ -118,6 +118,9 @@ def check_extendable(config: Any, src_vectorizer: Any, src_layer: nn.Module | No
     ``src_layer`` is not given).
     """
     side = config.embeddings.src
+    if hasattr(src_vectorizer, "vectorizers"):  # LanguageVectorizers: new words would need a language each
+        raise VectorseqError("vocabulary extension needs one source vocabulary; this model has one per language "
+                             "(vectorizer.per_language), which the extension does not handle")
     split = getattr(src_vectorizer, "split_name", None)
     if split not in ("word", "whitespace"):
         raise VectorseqError(
