@@ -182,3 +182,15 @@ def test_evaluate_refuses_a_relative_path_or_symlink_leaving_the_folder(tiny_mod
     (m / "t.de").write_text("geheim\n", encoding="utf-8")
     assert main(["evaluate", str(m)]) == 2
     assert f"data.test.src ({escape}) lies outside the model folder" in capsys.readouterr().err
+
+
+def test_compare_part_of_a_grid_that_matches_nothing_is_one_line(tmp_path, capsys):
+    """`compare --strategies`: a pattern naming no strategy of the experiment stops before any data is read."""
+    exp = tmp_path / "exp.yaml"
+    strategies = {"word": {}, "subword_1k": {"vectorizer": {"src": {"split": "character"}}}}
+    exp.write_text(yaml.safe_dump({"base": tiny_config().to_dict(), "strategies": strategies, "sizes": ["all"],
+                                   "seeds": [1]}), encoding="utf-8")
+    assert main(["compare", str(exp), "-o", str(tmp_path / "out"), "--strategies", "subword_*,glove*"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {exp}: --strategies 'glove*' matches none of the experiment's strategies (subword_1k, word)"
+    assert not (tmp_path / "out" / "results.jsonl").exists()

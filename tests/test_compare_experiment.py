@@ -3,6 +3,7 @@ resuming and retraining edited strategies (the tiny grid is in _compare_grid.py)
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import sacrebleu
@@ -154,3 +155,60 @@ def test_an_interrupted_retraining_is_not_taken_for_finished(grid):
         mp.setattr(experiment_mod, "train", spy)
         run_experiment(exp, output_dir=out, progress=False, log=quiet)
     assert "char-n60-s1" in spy.calls
+
+
+def test_a_part_of_the_grid_trains_only_its_runs(grid):
+    """--strategies/--sizes (a grid split between machines): only the chosen runs are trained, the others' records
+    are left as they are, and the report still covers them all."""
+    out = grid["out"]
+    records = read_results(out)
+    assert {r["device"] for r in records if r["status"] == "ok"} == {"cpu"}  # where each run trained
+    kept = [r for r in records if not (r["strategy"] in ("word", "char") and r["size"] == "all")]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    spy = TrainSpy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", spy)
+        run_experiment(experiment(), output_dir=out, progress=False, log=quiet, strategies=["w*"], sizes=["all"])
+    # word at "all" is re-scored from its folder (training was finished); char at "all" and the failed runs
+    # lie outside the part and are not touched
+    assert spy.calls == []
+    after = read_results(out)
+    assert [(r["strategy"], r["size"]) for r in after[len(kept):]] == [("word", "all")]
+    assert "char" in (out / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"strategies": ["glove*"]}, r"--strategies 'glove\*' matches none of the experiment's strategies \(word, char"),
+    ({"sizes": ["3000"]}, r"--sizes '3000' is not one of the experiment's sizes \(60, all\)"),
+])
+def test_a_part_that_matches_nothing_is_a_clear_error(tmp_path, monkeypatch, kw, message):
+    monkeypatch.setattr(experiment_mod, "train", lambda *a, **k: pytest.fail("trained despite a bad part"))
+    with pytest.raises(ConfigError, match=message):
+        run_experiment(experiment(), output_dir=tmp_path / "x", log=quiet, **kw)
+
+
+def test_runs_another_machine_finished_are_merged_and_ours_kept(grid, tmp_path):
+    """--merge: a grid split between two machines. The other folder finished `char` at both sizes (one of them
+    also finished here) and a run outside the grid; only the run missing here is copied in, with its record."""
+    out = grid["out"]
+    other = tmp_path / "other"
+    shutil.copytree(out, other)
+    records = read_results(out)
+    here = [r for r in records if not (r["strategy"] == "char" and r["size"] == "all")]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in here), encoding="utf-8")
+    shutil.rmtree(out / "runs/char/nall_s1")
+    outside = {**next(r for r in records if r["strategy"] == "word"), "seed": 9, "model_dir": "runs/word/n60_s9"}
+    with (other / "results.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(outside) + "\n")
+    (other / "runs/char/nall_s1/hyps.txt").write_text("marked\n" * 24, encoding="utf-8")
+    lines = []
+    summary = experiment_mod.merge_from(experiment_mod.load_experiment(experiment(), out), other, lines.append)
+    assert summary.added == [("char", "all", 1)]
+    assert ("char", "60", 1) in summary.already_here and ("word", "60", 1) in summary.already_here
+    assert summary.left_out == ["('word', '60', 9): not a run of tiny's grid"]
+    assert lines[0] == "merged 1 runs; 3 already finished here were kept"
+    assert (out / "runs/char/nall_s1/hyps.txt").read_text(encoding="utf-8").startswith("marked")
+    after = read_results(out)
+    assert len(after) == len(here) + 1 and after[-1]["model_dir"] == "runs/char/nall_s1"
+    # merging again adds nothing
+    assert experiment_mod.merge_from(experiment_mod.load_experiment(experiment(), out), other, quiet).added == []

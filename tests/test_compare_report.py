@@ -76,6 +76,23 @@ def test_records_written_before_stop_class_existed_are_flagged_from_their_stop_r
     assert "| capped† |" in md and "capped† (max_steps=6)" in md and "runs hit the budget cap (capped)" in md
 
 
+def test_a_grid_split_between_devices_says_so(grid):
+    """Runs merged from a GPU machine: the report counts the runs per device (older records count as cpu) and
+    warns that minutes and tokens/s compare within one device only; a one-device grid says nothing."""
+    out = grid["out"]
+    assert "trained on:" not in (out / "report.md").read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    first_ok = next(i for i, r in enumerate(lines) if r["status"] == "ok")
+    lines[first_ok]["device"] = "cuda (NVIDIA H200)"
+    for r in lines[first_ok + 1:]:
+        r.pop("device", None)
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    write_report(load_experiment(experiment(), output_dir=out), out)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "- trained on: 3 runs cpu, 1 runs cuda (NVIDIA H200); train min and tokens/s compare runs of one " \
+           "device only" in md
+
+
 def _drop(refs: list[str], keep: float, seed: int) -> list[str]:
     rng = random.Random(seed)
     return [" ".join(w for w in r.split() if rng.random() < keep) for r in refs]

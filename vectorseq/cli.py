@@ -256,13 +256,17 @@ def cmd_embeddings_extend(a: argparse.Namespace) -> int:
     return 0
 
 
+def _csv(text: str | None) -> list[str] | None:
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
 def cmd_compare(a: argparse.Namespace) -> int:
     if a.plan:
         print(plan_text(load_experiment(a.experiment, output_dir=a.output), workers=a.workers,
                         seconds_per_update=a.seconds_per_update))
         return 0
     run_experiment(a.experiment, output_dir=a.output, report_only=a.report_only, progress=not a.quiet,
-                   workers=a.workers)
+                   workers=a.workers, strategies=_csv(a.strategies), sizes=_csv(a.sizes), merge=a.merge)
     return 0
 
 
@@ -440,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--quiet", action="store_true")
     cp.add_argument("--workers", type=int, default=1,
                     help="train N runs at once, each in its own single-thread process (e.g. 2 on 2 cores)")
+    cp.add_argument("--strategies", metavar="PATTERNS",
+                    help="train only these strategies (comma-separated shell patterns, e.g. 'subword_*,bytes'): "
+                         "one machine runs a part of the grid, another the rest")
+    cp.add_argument("--sizes", metavar="SIZES", help="train only these sizes (comma-separated, e.g. '3000,all')")
+    cp.add_argument("--merge", metavar="FOLDER",
+                    help="add the runs another machine's compare finished in FOLDER (its output folder: "
+                         "results.jsonl and runs/) and this one has not, then write the report; trains nothing")
     cp.add_argument("--plan", action="store_true",
                     help="train nothing: print the runs per size, their budget, CPU hours spent and left "
                          "(estimated from the finished runs)")

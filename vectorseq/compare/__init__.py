@@ -20,7 +20,7 @@ The stages, in the order data flows:
 """
 from __future__ import annotations
 
-from .experiment import run_experiment
+from .experiment import merge_from, run_experiment
 from .report import write_report
 from .plan import plan, plan_text
 from .results import aggregate, latest_results, read_results, summary_table
@@ -28,5 +28,5 @@ from .significance import PairedResult, paired_bootstrap, seeded_bootstrap, verd
 from .spec import Experiment, ReportOptions, Run, load_experiment
 
 __all__ = ["Experiment", "PairedResult", "ReportOptions", "Run", "aggregate", "latest_results", "load_experiment",
-           "paired_bootstrap", "plan", "plan_text", "read_results", "run_experiment", "seeded_bootstrap", "summary_table", "verdict",
+           "merge_from", "paired_bootstrap", "plan", "plan_text", "read_results", "run_experiment", "seeded_bootstrap", "summary_table", "verdict",
            "winner", "write_report"]

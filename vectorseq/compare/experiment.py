@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import torch
 import yaml
 
 from ..config import Config, load_config
@@ -52,11 +53,12 @@ from ..errors import ConfigError, VectorseqError
 from ..evaluation import evaluate, evaluate_directions
 from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_FILE, write_json
 from ..training import stop_class, train
-from ..translator import Translator
+from ..translator import Translator, resolve_device
 from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, latest_results, new_record,
                       read_history, read_results, record_key, summary_table, write_lines)
 from .spec import EXPERIMENT_FILE, Experiment, Run, load_experiment
+from .merge import MergeSummary, merge_results
 from .verdicts import winners
 from .workers import run_in_workers
 
@@ -201,6 +203,12 @@ def _result_fields(model_dir: Path, scores: dict[str, Any], metrics: dict[str, A
             **({"test_by_direction": metrics["test_by_direction"]} if "test_by_direction" in metrics else {})}
 
 
+def _device_name(cfg: Config) -> str:
+    """Where the run trained, as its record names it: ``cpu``, or ``cuda (NVIDIA H200)``."""
+    device = resolve_device(cfg.training.device)
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
+
+
 def _execute(exp: Experiment, run: Run, cfg: Config, splits: dict[str, Any], out: Path, progress: bool,
              log: Callable) -> dict[str, Any]:
     """Train (or resume) one run and score it; returns its record, ``status: failed`` when it raised."""
@@ -214,12 +222,22 @@ def _execute(exp: Experiment, run: Run, cfg: Config, splits: dict[str, Any], out
                   log=log if progress else (lambda *a, **k: None))
         scores, metrics = _score_test(model_dir, cfg, splits["test"], exp.test_direction())
         record.update(_result_fields(model_dir, scores, metrics))
+        record["device"] = _device_name(cfg)  # a grid may be split between a CPU and a GPU machine
     except Exception as e:  # one failed run must not stop the grid; KeyboardInterrupt still does
         tb = traceback.format_exc().rstrip().splitlines()
         record.update({"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": "\n".join(tb[-15:])})
     record["wall_minutes"] = round((time.time() - t0) / 60, 2)
     record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return record
+
+
+def merge_from(exp: Experiment, other: str | Path, log: Callable = print) -> MergeSummary:
+    """Add the runs another machine's compare finished in ``other`` (see :mod:`vectorseq.compare.merge`)."""
+    summary = merge_results(exp, other, finished=lambda run, rec: is_finished(exp, run, rec),
+                            config_hash=lambda run: config_hash(exp.run_config(run.strategy, run.size, run.seed)))
+    for line in summary.lines():
+        log(line)
+    return summary
 
 
 def _report_only(exp: Experiment, log: Callable) -> Path:
@@ -231,14 +249,16 @@ def _report_only(exp: Experiment, log: Callable) -> Path:
     return report
 
 
-def _pending(exp: Experiment, splits: dict[str, Any], log: Callable) -> list[tuple[int, Run, Config, dict]]:
-    """The runs of the grid without an ``ok`` result for their config yet, with the data each trains on."""
+def _pending(exp: Experiment, splits: dict[str, Any], log: Callable,
+             chosen: list[Run] | None = None) -> list[tuple[int, Run, Config, dict]]:
+    """The runs of the grid (of ``chosen``, a part of it, when given) without an ``ok`` result for their config
+    yet, with the data each trains on."""
     out, runs = exp.output_dir, exp.runs()
     done = {record_key(r): r for r in read_results(out)}
     subsets: dict[tuple, dict[str, Any]] = {}  # (size, seed) -> the splits every strategy trains on
     todo = []
     for i, run in enumerate(runs, 1):
-        if is_finished(exp, run, done.get(run.key)):
+        if (chosen is not None and run not in chosen) or is_finished(exp, run, done.get(run.key)):
             continue
         cfg = exp.run_config(run.strategy, run.size, run.seed)
         key = (run.size, run.seed)
@@ -250,8 +270,11 @@ def _pending(exp: Experiment, splits: dict[str, Any], log: Callable) -> list[tup
     seeds = "/".join(str(len(exp.seeds_at(n))) for n in exp.sizes) if exp.seeds_per_size else str(len(exp.seeds))
     log(f"{exp.name}: {len(exp.strategies)} strategies x {len(exp.sizes)} sizes x {seeds} seeds = "
         f"{len(runs)} runs -> {out}")
-    if len(runs) > len(todo):
-        log(f"{len(runs) - len(todo)} finished runs skipped (results.jsonl)")
+    if chosen is not None:
+        log(f"{len(runs) - len(chosen)} runs outside --strategies/--sizes left to another machine or command")
+    finished = len(runs if chosen is None else chosen) - len(todo)
+    if finished:
+        log(f"{finished} finished runs skipped (results.jsonl)")
     return todo
 
 
@@ -263,9 +286,11 @@ def _log_record(rec: dict[str, Any], log: Callable) -> None:
         log(f"  FAILED: {rec['error']}")
 
 
-def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Callable, workers: int = 1) -> None:
-    """Every pending run, one record each in results.jsonl (written by this process only, as runs finish)."""
-    todo = _pending(exp, splits, log)
+def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Callable, workers: int = 1,
+              chosen: list[Run] | None = None) -> None:
+    """Every pending run (of ``chosen``, when given), one record each in results.jsonl (written by this process
+    only, as runs finish)."""
+    todo = _pending(exp, splits, log, chosen)
     n = len(exp.runs())
     if workers > 1 and len(todo) > 1:
         run_in_workers(exp, todo, workers, log, on_record=lambda rec: (append_result(exp.output_dir, rec),
@@ -280,25 +305,33 @@ def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Call
 
 
 def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | None = None, report_only: bool = False,
-                   progress: bool = True, log: Callable[..., Any] = print, workers: int = 1) -> Path:
+                   progress: bool = True, log: Callable[..., Any] = print, workers: int = 1,
+                   strategies: list[str] | None = None, sizes: list[str] | None = None,
+                   merge: str | Path | None = None) -> Path:
     """Run (or resume) every run of an experiment, then write the report; returns the path of ``report.md``
     (``report.html``, ``results.jsonl`` and the model folders are beside it).
 
     ``report_only`` rebuilds ``report.md`` / ``report.html`` from ``results.jsonl`` without training.
     ``log`` receives one line per run, the summary table and the significance verdicts (``progress=False``
     also silences the training progress bar and the per-validation lines). ``workers > 1`` trains that many
-    runs at once, each in its own single-thread process (:mod:`vectorseq.compare.workers`).
+    runs at once, each in its own single-thread process (:mod:`vectorseq.compare.workers`). ``strategies``
+    (shell patterns) and ``sizes`` train only that part of the grid (:meth:`Experiment.runs_matching`); the
+    report still covers every finished run. ``merge`` (another machine's output folder) adds the runs it
+    finished and this folder has not, then writes the report, training nothing.
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"compare: workers must be a positive integer, got {workers!r}")
     exp = load_experiment(path_or_dict, output_dir)
-    if report_only:
+    chosen = None if strategies is None and sizes is None else exp.runs_matching(strategies, sizes)
+    if merge is not None:
+        merge_from(exp, merge, log)
+    if report_only or merge is not None:
         return _report_only(exp, log)
     out = exp.output_dir
     out.mkdir(parents=True, exist_ok=True)
     (out / EXPERIMENT_FILE).write_text(yaml.safe_dump(exp.to_dict(), sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
-    _run_grid(exp, _load_data(exp, out), progress, log, workers)
+    _run_grid(exp, _load_data(exp, out), progress, log, workers, chosen)
     report = write_report(exp, out)
     log("\n" + summary_table(latest_results(read_results(out), exp.runs())) + "\n")
     sig = json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8"))

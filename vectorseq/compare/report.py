@@ -121,6 +121,17 @@ def _describe_base(exp: Experiment) -> str | None:
             f"test decoding: beam {cfg.decoding.beam_size}")
 
 
+def _devices(records: list[dict]) -> dict[str, int]:
+    """Finished runs per device (records from before devices were recorded count as ``cpu``: the only device
+    any run had trained on until then)."""
+    counts: dict[str, int] = {}
+    for r in records:
+        if r.get("status") == "ok":
+            d = r.get("device") or "cpu"
+            counts[d] = counts.get(d, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def _describe_setup(exp: Experiment, records: list[dict], n_runs: int, refs: list[str]) -> list[str]:
     base = _describe_base(exp)
     items = [base] if base else []
@@ -140,6 +151,10 @@ def _describe_setup(exp: Experiment, records: list[dict], n_runs: int, refs: lis
     missing = n_runs - len(records)
     items.append(f"runs: {ok} finished, {failed} failed" + (f", {missing} not run yet" if missing else "")
                  + f" (of {n_runs})")
+    devices = _devices(records)
+    if len(devices) > 1:  # a grid split between machines: their minutes and tokens/s are not comparable
+        items.append("trained on: " + ", ".join(f"{n} runs {d}" for d, n in devices.items())
+                     + "; train min and tokens/s compare runs of one device only")
     sig = next((r.get("bleu_signature") for r in records if r.get("bleu_signature")), None)
     if refs:
         items.append(f"test sentences: {len(refs):,}" + (f"; BLEU signature `{sig}`" if sig else ""))

@@ -53,6 +53,7 @@ direction), and ``data.subset`` (the size) counts pairs per direction.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import math
 import re
 from dataclasses import dataclass, field
@@ -202,6 +203,23 @@ class Experiment:
     def runs(self) -> list[Run]:
         """The grid, smallest size first, so that a first complete picture arrives early."""
         return [Run(s, n, seed) for n in self.sizes for seed in self.seeds_at(n) for s in self.strategies]
+
+    def runs_matching(self, strategies: list[str] | None = None, sizes: list[str] | None = None) -> list[Run]:
+        """The part of the grid whose strategy matches one of ``strategies`` (shell patterns such as ``subword_*``)
+        and whose size is one of ``sizes`` (numbers, or ``all``); None: no restriction. One machine can run a
+        part of a grid (say, the strategies whose pretrained vectors it holds) while another runs the rest."""
+        for pattern in strategies or []:
+            if not fnmatch.filter(self.strategies, pattern):
+                raise ConfigError(f"{self.source}: --strategies {pattern!r} matches none of the experiment's "
+                                  f"strategies ({', '.join(self.strategies)})")
+        labels = [str("all" if n is None else n) for n in self.sizes]
+        for size in sizes or []:
+            if str(size) not in labels:
+                raise ConfigError(f"{self.source}: --sizes {size!r} is not one of the experiment's sizes "
+                                  f"({', '.join(labels)})")
+        return [r for r in self.runs()
+                if (strategies is None or any(fnmatch.fnmatchcase(r.strategy, p) for p in strategies))
+                and (sizes is None or str(r.label) in {str(s) for s in sizes})]
 
     def seeds_at(self, size: int | None) -> list[int]:
         """The seeds trained at ``size`` pairs."""
