@@ -1,0 +1,118 @@
+"""The usual advice about text vectorization, claim by claim, against the learning-curve study (issue 12).
+
+Reads a compare output folder (results.jsonl + significance.json, as `vectorseq compare` writes them) and, for
+every training-set size with runs of both sides, prints each claim's comparison: mean test BLEU +- std over
+seeds, the difference, the seeded paired-bootstrap p-value the report computed, and a verdict (held / not held
+/ no significant difference). A claim whose verdict changes between sizes "depends on data size"; the first size
+of the new verdict is where it changes.
+
+    python benchmarks/study_claims.py docs/results/study_multi30k [--markdown]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+PRETRAINED = ("glove_frozen", "glove_finetune", "glove_partial", "fasttext_indomain")
+
+#: (claim, what it predicts as "a beats b", how the sides are chosen). A side is a strategy name or "best of".
+CLAIMS = [
+    ("TF-IDF is inferior to embeddings", "learned_word", "tfidf_sentence_vector"),
+    ("pretrained embeddings help, especially with limited data", ("best of", PRETRAINED), "learned_word"),
+    ("fine-tuning pretrained embeddings helps further", "glove_finetune", "glove_frozen"),
+    ("learning embeddings in the model is viable (only) with larger datasets", "learned_word", ("best", None)),
+]
+
+
+def _latest(out: Path) -> dict[tuple[str, str], list[float]]:
+    """Test BLEU of every finished run, by (strategy, size), the latest record of each seed."""
+    latest: dict[tuple, dict] = {}
+    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        latest[(r["strategy"], str(r["size"]), r["seed"])] = r
+    scores: dict[tuple[str, str], list[float]] = {}
+    for (s, n, _), r in latest.items():
+        if r["status"] == "ok":
+            scores.setdefault((s, n), []).append(r["test_bleu"])
+    return scores
+
+
+def _test(sig: list[dict], size: str, a: str, b: str) -> dict | None:
+    """The report's paired test of a against b at ``size`` (stored in either order), as a vs b."""
+    for t in sig:
+        if str(t["size"]) != size:
+            continue
+        if (t["name_a"], t["name_b"]) == (a, b):
+            return {"delta": t["delta"], "p": t["p_value"], "significant": t["significant"], "seeds": t["seeds"]}
+        if (t["name_a"], t["name_b"]) == (b, a):
+            return {"delta": -t["delta"], "p": t["p_value"], "significant": t["significant"], "seeds": t["seeds"]}
+    return None
+
+
+def _side(spec, size: str, scores: dict, exclude: str | None) -> str | None:
+    """A strategy name, or the best mean among a group ("best of") or among all strategies ("best")."""
+    if isinstance(spec, str):
+        return spec if (spec, size) in scores else None
+    _, group = spec
+    pool = [(statistics.mean(v), s) for (s, n), v in scores.items()
+            if n == size and s != exclude and (group is None or s in group)]
+    return max(pool)[1] if pool else None
+
+
+def _stat(v: list[float]) -> str:
+    return f"{statistics.mean(v):.1f} ± {statistics.stdev(v):.1f}" if len(v) > 1 else f"{v[0]:.1f}"
+
+
+def evaluate(out: Path) -> list[dict]:
+    scores = _latest(out)
+    sig = json.loads((out / "significance.json").read_text(encoding="utf-8"))
+    sizes = sorted({n for _, n in scores}, key=lambda n: float("inf") if n == "all" else int(n))
+    rows = []
+    for claim, a_spec, b_spec in CLAIMS:
+        for size in sizes:
+            a = _side(a_spec, size, scores, exclude=None)
+            b = _side(b_spec, size, scores, exclude=a)
+            if a is None or b is None or a == b:
+                continue
+            t = _test(sig, size, a, b)
+            if t is None:
+                continue
+            if not t["significant"]:
+                verdict = "no significant difference"
+            else:
+                verdict = "held" if t["delta"] > 0 else "not held (the opposite is significant)"
+            if b_spec == ("best", None):  # "viable": learned words within reach of the best other strategy
+                if t["significant"]:
+                    verdict = "viable (significantly the best)" if t["delta"] > 0 else "not viable (below the best)"
+                else:
+                    lead = statistics.mean(scores[(a, size)]) >= statistics.mean(scores[(b, size)])
+                    verdict = "viable (the best mean; the next tied)" if lead else "viable (tied with the best)"
+            rows.append({"claim": claim, "pairs": size, "a": a, "b": b, "bleu_a": _stat(scores[(a, size)]),
+                         "bleu_b": _stat(scores[(b, size)]), "delta": round(t["delta"], 2), "p": t["p"],
+                         "seeds": t["seeds"], "verdict": verdict})
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| claim | pairs | A | B | BLEU A | BLEU B | A - B (paired seeds) | p | verdict |",
+             "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        pairs = "all" if r["pairs"] == "all" else f"{int(r['pairs']):,}"
+        lines.append(f"| {r['claim']} | {pairs} | {r['a']} | {r['b']} | {r['bleu_a']} | {r['bleu_b']} | "
+                     f"{r['delta']:+.2f} ({r['seeds']}) | {r['p']:.2f} | {r['verdict']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folder", type=Path, help="a compare output folder (results.jsonl, significance.json)")
+    ap.add_argument("--markdown", action="store_true", help="a Markdown table instead of JSON")
+    a = ap.parse_args()
+    rows = evaluate(a.folder)
+    print(markdown(rows) if a.markdown else json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
