@@ -89,6 +89,14 @@ def test_shipped_experiments_are_valid():
     assert m30k.sizes == [1000, 3000, 10000, 29000] and m30k.budget
     assert m30k.run_config("glove_partial", 1000, 1).embeddings.src.policy == "partial"
     assert m30k.run_config("bag_of_words", 1000, 1).embeddings.src.input == "bag"
+    # the En->Fr repeat of the study: the same base and budget as En->De, only the target language differs
+    de, fr = load_experiment(root / "study_multi30k.yaml"), load_experiment(root / "study_multi30k_fr.yaml")
+    assert set(fr.strategies) < set(de.strategies) and fr.budget == {**de.budget, "per_size": {
+        n: b for n, b in de.budget["per_size"].items() if n is not None}}
+    for s in fr.strategies:
+        a, b = de.run_config(s, 3000, 2).to_dict(), fr.run_config(s, 3000, 2).to_dict()
+        assert b["data"].pop("tgt_lang") == "fr" and a["data"].pop("tgt_lang") == "de"
+        assert a == b, s
 
 
 def test_budgets_scale_with_the_data_and_the_model_is_set_per_size():
