@@ -77,6 +77,11 @@ def measure(threads: int, steps: int, data_dir: str | None, compile_model: bool 
     from vectorseq.vectorizer import PAD_ID
 
     torch.set_num_threads(threads)
+    try:  # as training on the CPU does (training/run.py); an older tree trains without it, and is timed so
+        from vectorseq.training.malloc import keep_freed_memory
+        keep_freed_memory()
+    except ImportError:
+        pass
     cfg = load_config(str(HERE.parent / "configs" / "multi30k_transformer_tiny.yaml"))
     train = load_multi30k("train", data_dir=data_dir or multi30k_default_dir()).subset(5000, mode="first")
     vec = make_vectorizer(cfg.vectorizer.src, 0).adapt(list(train.src) + list(train.tgt))

@@ -7,6 +7,8 @@
   its gradient and the plain NLL on an 8,000-word output over row counts that do and do not fill its blocks.
 * The CPU dropout mask (``models.dropout.Dropout``) has nn.Dropout's distribution: keep rate 1 - p, kept
   values scaled by 1 / (1 - p), the gradient is the mask, and the same seed gives the same mask.
+* The CPU attention (``models.transformer._plain_attention``) gives PyTorch's fused kernel's outputs and
+  gradients with padding masks, causal masks and one-token queries (rel 1e-5).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import torch.nn.functional as F
 from vectorseq.data.batching import collate, make_batches
 from vectorseq.models import build_model
 from vectorseq.models.dropout import Dropout
+from vectorseq.models.transformer import _plain_attention, attention
 from vectorseq.training import batch_loss
 from vectorseq.vectorizer import PAD_ID
 
@@ -92,6 +95,27 @@ def test_the_blockwise_loss_equals_pytorch_s_cross_entropy(eps, rows):
     assert err <= max(torch_err, 1e-7), (err, torch_err)  # at least as close to the truth as PyTorch's fp32
 
 
+def test_the_blockwise_loss_writes_its_gradient_over_intermediate_logits_only():
+    """Logits computed inside the graph are overwritten by their gradient (no fresh [N, V] tensor): the same
+    gradient reaches the weights as when they are a leaf (left untouched), and a second backward raises."""
+    from vectorseq.training.fused_loss import smoothed_cross_entropy
+
+    torch.manual_seed(0)
+    h, w = torch.randn(130, 16), torch.randn(8000, 16, requires_grad=True)
+    gold = torch.randint(0, 8000, (130,))
+    leaf = (h @ w.detach().T).requires_grad_()
+    before = leaf.detach().clone()
+    (g_leaf,) = torch.autograd.grad(smoothed_cross_entropy(leaf, gold, 0.1)[0] * 0.37, leaf)
+    assert leaf.detach().equal(before)  # a leaf is never overwritten
+    logits = h @ w.T
+    loss, _ = smoothed_cross_entropy(logits, gold, 0.1)
+    (loss * 0.37).backward(retain_graph=True)
+    torch.testing.assert_close(w.grad, g_leaf.T @ h, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(logits.detach(), g_leaf)  # the logits now hold their gradient
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
 def test_cpu_dropout_keeps_one_minus_p_and_rescales():
     p, x = 0.3, torch.ones(1_000_000)
     torch.manual_seed(0)
@@ -117,3 +141,22 @@ def test_cpu_dropout_edges_and_eval_match_nn_dropout(p):
     x = torch.randn(10, 10)
     assert torch.equal(Dropout(p).train()(x), torch.nn.Dropout(p).train()(x))
     assert torch.equal(Dropout(0.3).eval()(x), x)
+
+
+@pytest.mark.parametrize("T, S, causal, masked", [(7, 7, False, True), (7, 7, True, False), (1, 9, False, True),
+                                                   (4, 11, False, False), (12, 12, True, False)])
+def test_cpu_attention_equals_pytorch_s_fused_kernel(T, S, causal, masked):
+    """The CPU's matmul-softmax-matmul attention against F.scaled_dot_product_attention: the same outputs and
+    gradients to float rounding, with padding masks (rows of every length down to one key), causal masks and
+    one-token queries."""
+    torch.manual_seed(T * 100 + S)
+    q = torch.randn(4, 2, T, 16, requires_grad=True)
+    k, v = (torch.randn(4, 2, S, 16, requires_grad=True) for _ in range(2))
+    mask = (torch.arange(S)[None, :] < torch.tensor([S, S - 3, 2, 1])[:, None])[:, None, None, :] if masked else None
+    ours = _plain_attention(q, k, v, mask, 0.0, causal)
+    ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
+    g = torch.randn_like(ref)
+    for a, b in zip(torch.autograd.grad(ours, (q, k, v), g), torch.autograd.grad(ref, (q, k, v), g)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert attention(q, k, v, mask, 0.0, causal).equal(ours)  # the CPU path is the one the model calls

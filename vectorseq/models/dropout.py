@@ -17,7 +17,8 @@ class Dropout(nn.Dropout):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or x.device.type != "cpu" or not 0.0 < self.p < 1.0:
             return super().forward(x)
-        # rand >= p keeps an element with probability 1 - p; the mask is scaled in place so the autograd
-        # graph holds one float mask, as nn.Dropout's does
-        keep = (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        # rand >= p keeps an element with probability 1 - p. ge_ in place turns the uniform draws into the
+        # 1.0/0.0 mask (no bool tensor, no conversion pass) and it is scaled in place, so the autograd graph
+        # holds one float mask, as nn.Dropout's does
+        keep = torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
         return x * keep

@@ -29,14 +29,30 @@ from .dropout import Dropout
 
 
 def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float, causal: bool) -> Tensor:
-    """Scaled dot-product attention. One-token queries (incremental decoding) use two plain batched
-    matmuls, which on CPU beat the fused kernel's per-call overhead (benchmarks/RESULTS.md)."""
-    if q.size(2) == 1 and not causal and dropout_p == 0.0:
-        scores = torch.matmul(q, k.transpose(-1, -2)) * (q.size(-1) ** -0.5)
-        if mask is not None:
-            scores = scores.masked_fill(~mask, float("-inf"))
-        return torch.matmul(torch.softmax(scores, dim=-1), v)
+    """Scaled dot-product attention: ``q [B, H, T, dk]``, ``k``/``v [B, H, S, dk]``, ``mask`` boolean and
+    broadcastable to ``[B, H, T, S]`` (True = attend). On a GPU PyTorch's fused kernel; on a CPU
+    :func:`_plain_attention`."""
+    if q.device.type == "cpu":
+        return _plain_attention(q, k, v, mask, dropout_p, causal)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=causal)
+
+
+def _plain_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float, causal: bool) -> Tensor:
+    """matmul, softmax, matmul. At translation lengths (tens of tokens, 32-wide heads) PyTorch's fused CPU kernel
+    costs 2-3x this, forward and backward (benchmarks/RESULTS.md, "attention on the CPU"), and for one-token
+    queries (incremental decoding) its per-call overhead dominates."""
+    # in place: the matmul's backward needs only q and k, not its output, so scaling and masking it in place is
+    # safe for autograd and saves two [B, H, T, S] temporaries
+    scores = torch.matmul(q, k.transpose(-1, -2)).mul_(q.size(-1) ** -0.5)
+    if causal:  # position t sees keys 0..t, as SDPA's is_causal (aligned top-left)
+        T, S = scores.shape[-2:]
+        scores.masked_fill_(torch.ones(T, S, dtype=torch.bool, device=q.device).triu_(1), float("-inf"))
+    if mask is not None:
+        scores.masked_fill_(~mask, float("-inf"))
+    probs = torch.softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        probs = F.dropout(probs, dropout_p)
+    return torch.matmul(probs, v)
 
 
 def sinusoidal_positions(length: int, dim: int) -> Tensor:

@@ -25,6 +25,7 @@ from ..errors import VectorseqError
 from ..modelfolder import LAST_CHECKPOINT, LOCK_FILE, LOG_FILE
 from ..translator import resolve_device
 from .distributed import Dist, rank_device, setup_distributed
+from .malloc import keep_freed_memory
 from .state import recover_checkpoint
 
 
@@ -61,6 +62,8 @@ def start_run(cfg: Config, output_dir: str | Path, log: Callable[..., None]) -> 
     device = rank_device(dist, device)
     if tc.threads:
         torch.set_num_threads(tc.threads)
+    if device.type == "cpu":
+        keep_freed_memory()  # large tensors reuse the last step's pages instead of faulting in fresh ones
     random.seed(tc.seed)
     np.random.seed(tc.seed)
     torch.manual_seed(tc.seed)
