@@ -49,6 +49,27 @@ def test_compare_plan_prints_without_training(grid, capsys):
     before = (out / "results.jsonl").read_text()
     assert main(["compare", str(path), "--output", str(out), "--plan", "--workers", "2"]) == 0
     text = capsys.readouterr().out
-    assert "| 60 | 3 | 2 | max_steps 6 |" in text and "hours with --workers 2" in text
+    assert "| 60 | 3 | 0 | 2 | max_steps 6 |" in text and "hours with --workers 2" in text
     assert (out / "results.jsonl").read_text() == before
     assert plan_text(load_experiment(experiment(), output_dir=out)).splitlines()[0].startswith("tiny: 6 runs")
+
+
+def test_plan_leaves_out_cut_cells_and_gpu_minutes(grid, capsys):
+    out = grid["out"]
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    # word ran on a GPU in 0.06 min, char on this CPU in 1.2: only the CPU's minutes measure an update here
+    times = {"word": (0.06, "cuda (NVIDIA H200)"), "char": (1.2, "cpu")}
+    lines = [{**r, "train_minutes": times[r["strategy"]][0], "device": times[r["strategy"]][1]}
+             if r["status"] == "ok" else r for r in lines]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    cut = [{"strategies": ["broken"], "sizes": ["all"], "reason": "it fails anyway"}]
+    exp = load_experiment(experiment(seeds=[1, 2], cut=cut), output_dir=out)
+    rows = plan(exp)
+    assert [(p.runs, p.cut, p.finished, p.other_device_runs) for p in rows] == [(6, 0, 2, 1), (4, 2, 2, 1)]
+    assert sum(p.spent_h for p in rows) == pytest.approx(2 * 1.2 / 60)  # the GPU's minutes are not CPU hours
+    # every run left costs what char's CPU updates cost (the only CPU measurement), 6 updates each
+    left = {"60": 4, "all": 2}  # seed 2 of word, char, broken + broken seed 1 at 60; at all broken is cut
+    for p in rows:
+        assert p.left_h == pytest.approx(left[p.size] * 6 * 60 * 1.2 / 6 / 3600)
+    text = plan_text(exp)
+    assert "| all | 4 | 2 | 2 (1 on a GPU) |" in text and "cut: 2 of the 12 cells the experiment states:\n- 2 cells: it fails anyway" in text

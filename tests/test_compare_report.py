@@ -93,6 +93,23 @@ def test_a_grid_split_between_devices_says_so(grid):
            "device only" in md
 
 
+def test_cut_cells_are_not_trained_and_the_report_gives_their_reason(grid, monkeypatch):
+    """A resumed compare retries a failed run, unless the experiment cuts it: then nothing trains, and the
+    report lists the cut cells with their reason instead of the failure."""
+    out = grid["out"]
+    calls = []
+    monkeypatch.setattr(experiment_mod, "train", lambda cfg, *a, **k: calls.append(cfg.name))
+    cut = [{"strategies": ["broken"], "reason": "it fails on purpose"}]
+    lines = []
+    experiment_mod.run_experiment(experiment(cut=cut), output_dir=out, progress=False, log=lines.append)
+    assert calls == []
+    assert lines[0].endswith("= 6 runs, 2 cut (reasons in the report): 4 runs -> " + str(out))
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Failed runs" not in md and "## Cut from the grid" in md
+    assert "runs: 4 finished, 0 failed (of 4); 2 cells of the stated grid cut" in md
+    assert "| broken | 60, all | 1 | 2 | it fails on purpose |" in md
+
+
 def _drop(refs: list[str], keep: float, seed: int) -> list[str]:
     rng = random.Random(seed)
     return [" ".join(w for w in r.split() if rng.random() < keep) for r in refs]

@@ -156,3 +156,41 @@ def test_a_strategy_may_set_a_direction_set_that_includes_the_test_direction():
         load_experiment(experiment(strategies={"fr_only": {"data": {"directions": ["en-fr", "de-fr"]}}}))
     with pytest.raises(ConfigError, match=r"sets `data`.*may set only data.directions"):
         load_experiment(experiment(strategies={"mixed": {"data": {"directions": ["en-de"], "subset": 5}}}))
+
+
+def test_cut_removes_cells_with_their_reason_and_reads_back(tmp_path):
+    cut = [{"strategies": ["ch*"], "sizes": ["all"], "reason": "4x the cost per update"},
+           {"strategies": "word", "sizes": [60], "seeds": [2], "reason": "one seed is enough here"}]
+    exp = load_experiment(experiment(seeds=[1, 2], cut=cut))
+    assert len(exp.stated_runs()) == 12 and len(exp.runs()) == 9
+    assert {r.key for r in exp.stated_runs()} - {r.key for r in exp.runs()} == \
+        {("char", "all", 1), ("char", "all", 2), ("word", "60", 2)}
+    assert exp.cut_reason(exp.stated_runs()[-3]) is None  # word, all, seed 2 (char and broken follow it)
+    assert [exp.cut_reason(r) for r in exp.stated_runs() if r.key == ("char", "all", 2)] == ["4x the cost per update"]
+    # --strategies picks from the kept cells only
+    assert [r.key for r in exp.runs_matching(["char"])] == [("char", "60", 1), ("char", "60", 2)]
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(exp.to_dict(), sort_keys=False))  # as compare writes it
+    again = load_experiment(path)
+    assert again.runs() == exp.runs() and again.cuts == exp.cuts
+
+
+@pytest.mark.parametrize("cut, message", [
+    ([{"strategies": ["word"]}], r"cut\[0\]: give its `reason:`"),
+    ([{"strategies": ["bytes"], "reason": "x"}], r"cut\[0\].strategies: 'bytes' matches none of the experiment's"),
+    ([{"sizes": [3000], "reason": "x"}], r"cut\[0\].sizes: size 3000 is not in `sizes`"),
+    ([{"seeds": [7], "reason": "x"}], r"cut\[0\].seeds: seed 7 is not one of the grid's seeds"),
+    ([{"strategie": ["word"], "reason": "x"}], r"cut\[0\]: unknown key 'strategie'"),
+    (["word"], r"cut\[0\]: expected a mapping"),
+    ([{"reason": "no CPU left"}], r"every cell of the grid is cut"),
+])
+def test_a_cut_must_name_cells_of_the_grid_and_say_why(cut, message):
+    with pytest.raises(ConfigError, match=message):
+        load_experiment(experiment(cut=cut))
+
+
+def test_a_cut_that_covers_no_cell_is_refused():
+    exp = experiment(sizes=[10, "all"], seeds=[1, 2], seeds_per_size={"all": [1]},
+                     cut=[{"sizes": ["all"], "seeds": [2], "reason": "x"}])
+    with pytest.raises(ConfigError, match=r"cut: the entry with reason 'x' covers no cell of the grid"):
+        load_experiment(exp)

@@ -268,8 +268,10 @@ def _pending(exp: Experiment, splits: dict[str, Any], log: Callable,
             subsets[key] = {"train": train_split, "valid": splits["valid"], "test": splits["test"]}
         todo.append((i, run, cfg, subsets[key]))
     seeds = "/".join(str(len(exp.seeds_at(n))) for n in exp.sizes) if exp.seeds_per_size else str(len(exp.seeds))
+    cut = len(exp.stated_runs()) - len(runs)
     log(f"{exp.name}: {len(exp.strategies)} strategies x {len(exp.sizes)} sizes x {seeds} seeds = "
-        f"{len(runs)} runs -> {out}")
+        + (f"{len(runs) + cut} runs, {cut} cut (reasons in the report): {len(runs)}" if cut else f"{len(runs)}")
+        + f" runs -> {out}")
     if chosen is not None:
         log(f"{len(runs) - len(chosen)} runs outside --strategies/--sizes left to another machine or command")
     finished = len(runs if chosen is None else chosen) - len(todo)

@@ -10,6 +10,9 @@
 - the number of updates of a run still to do is the mean of the finished runs at the same size (they stopped by
   patience or at the cap), else the cap of that size: an upper bound when nothing at that size has finished.
 
+Cells the experiment's ``cut:`` removes are counted apart and cost nothing; runs a GPU finished count as
+finished, but their minutes are neither CPU hours spent nor a measure of the cost of an update here.
+
 The figures are CPU hours of one single-thread run; with ``--workers N`` on N free cores the wall time is about
 the CPU time divided by N.
 """
@@ -36,13 +39,22 @@ class SizePlan:
     spent_h: float  # CPU hours of the finished runs
     left_h: float  # estimated CPU hours of the runs still to do
     measured_steps: bool  # False: the runs left were counted at the cap (nothing at this size finished yet)
+    cut: int = 0  # cells of the stated grid at this size cut by the experiment's `cut:`
+    other_device_runs: int = 0  # finished runs trained on another device (a GPU): not in spent_h
+
+
+def on_cpu(record: dict[str, Any]) -> bool:
+    """Whether a run trained on the CPU (records from before devices were recorded did: no other device had
+    trained a run until then)."""
+    return str(record.get("device") or "cpu") == "cpu"
 
 
 def _per_update_seconds(records: list[dict[str, Any]]) -> dict[str, float]:
-    """Strategy -> the mean seconds per update of its finished runs."""
+    """Strategy -> the mean seconds per update of its finished CPU runs (a GPU's minutes say nothing about what the
+    runs left will cost here)."""
     out: dict[str, list[float]] = {}
     for r in records:
-        if r.get("status") == "ok" and r.get("steps") and r.get("train_minutes"):
+        if r.get("status") == "ok" and r.get("steps") and r.get("train_minutes") and on_cpu(r):
             out.setdefault(r["strategy"], []).append(60.0 * r["train_minutes"] / r["steps"])
     return {s: statistics.fmean(v) for s, v in out.items()}
 
@@ -62,9 +74,10 @@ def plan(exp: Experiment, seconds_per_update: float = 0.5) -> list[SizePlan]:
         budget = {k: v for k, v in exp.budget_for(size).items() if v is not None}
         steps = statistics.fmean(r["steps"] for r in finished) if finished else budget.get("max_steps")
         left = sum((steps or 0) * cost.get(run.strategy, fallback) for run in runs if run.key not in done)
-        spent = sum(r["train_minutes"] / 60.0 for r in finished if r.get("train_minutes"))
-        out.append(SizePlan(str(runs[0].label), len(runs), len(finished), budget, spent, left / 3600.0,
-                            bool(finished)))
+        spent = sum(r["train_minutes"] / 60.0 for r in finished if r.get("train_minutes") and on_cpu(r))
+        cut = sum(1 for r in exp.stated_runs() if r.size == size) - len(runs)
+        out.append(SizePlan("all" if size is None else str(size), len(runs), len(finished), budget, spent,
+                            left / 3600.0, bool(finished), cut, sum(not on_cpu(r) for r in finished)))
     return out
 
 
@@ -72,13 +85,18 @@ def plan_text(exp: Experiment, workers: int = 1, seconds_per_update: float = 0.5
     """The plan as a Markdown table and a total, as ``compare --plan`` prints it."""
     rows = plan(exp, seconds_per_update)
     lines = [f"{exp.name}: {sum(p.runs for p in rows)} runs -> {Path(exp.output_dir)}", "",
-             "| pairs | runs | finished | budget | CPU h spent | CPU h left (est.) |",
-             "| --- | ---: | ---: | --- | ---: | ---: |"]
+             "| pairs | runs | cut | finished | budget | CPU h spent | CPU h left (est.) |",
+             "| --- | ---: | ---: | ---: | --- | ---: | ---: |"]
     for p in rows:
         budget = ", ".join(f"{k} {v}" for k, v in p.budget.items()) or "the base config's own"
         left = f"{p.left_h:.1f}" + ("" if p.measured_steps or p.finished == p.runs else " (at the cap)")
-        lines.append(f"| {p.size} | {p.runs} | {p.finished} | {budget} | {p.spent_h:.1f} | {left} |")
+        done = f"{p.finished}" + (f" ({p.other_device_runs} on a GPU)" if p.other_device_runs else "")
+        lines.append(f"| {p.size} | {p.runs} | {p.cut} | {done} | {budget} | {p.spent_h:.1f} | {left} |")
     left = sum(p.left_h for p in rows)
     lines += ["", f"left: ~{left:.1f} CPU hours, ~{left / max(1, workers):.1f} hours with --workers {workers}"
               " (on as many free cores)"]
+    if any(p.cut for p in rows):
+        stated = exp.stated_runs()
+        lines.append(f"cut: {len(stated) - len(exp.runs())} of the {len(stated)} cells the experiment states:")
+        lines += [f"- {sum(c.covers(r) for r in stated)} cells: {c.reason}" for c in exp.cuts]
     return "\n".join(lines)

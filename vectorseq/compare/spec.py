@@ -20,6 +20,8 @@ An experiment file (YAML) looks like this::
     size_overrides:                      # optional: a partial config per training-set size, e.g. the model size
       1000: {model: {d_model: 128}}
       all: {model: {d_model: 256}}
+    cut:                                 # optional: cells of the grid not trained, each with its reason
+      - {strategies: [bytes, 'gbst*'], sizes: [all], reason: 4x the cost per update; 10 BLEU behind at 3,000}
     output_dir: runs/compare/builtin     # optional; `--output` overrides it
     report: {sample_sentences: 5, bootstrap_samples: 1000, alpha: 0.05, seed: 12345}   # optional
 
@@ -41,6 +43,12 @@ Per-size configs
     ``size_overrides: {SIZE: partial config}`` is merged over the base at that size, before the strategy (the
     strategy is merged last, as everywhere): the usual use is a larger model for more data. It may not change
     ``data``, ``name``, ``training.seed`` or the budget keys.
+
+Cutting cells
+    ``cut: [{strategies: PATTERNS, sizes: SIZES, seeds: SEEDS, reason: TEXT}, ...]`` removes cells from the grid
+    (``strategies`` are shell patterns; a key left out cuts at every size / seed). The reason is required: the
+    report and ``--plan`` list every cut cell with it, so a reader sees the grid that was stated, what was cut and
+    why. Deleting an entry puts its cells back (finished cells are never retrained: their configs are unchanged).
 
 Strategies may not change ``data``, ``training.seed``, ``name`` or the budget keys (an error says so): what
 is held equal is described in :mod:`vectorseq.compare.experiment`. The one exception is the direction set of a
@@ -156,6 +164,9 @@ class ExperimentFile:
     size_overrides: dict[Any, Any] | None = _key(
         None, "Training-set size -> a partial config merged over the base at that size (e.g. the model size).",
         "a mapping of size (as in `sizes`, or all) -> a partial config, e.g. `{1000: {model: {d_model: 128}}}`")
+    cut: list[Any] | None = _key(
+        None, "Cells of the grid not trained, each with its reason (listed in the report and the plan).",
+        "a list of `{strategies: [PATTERNS], sizes: [SIZES], seeds: [SEEDS], reason: TEXT}` (only reason required)")
     output_dir: str | None = _key(None, "The output folder (default runs/compare/NAME).", "a path")
     report: ReportOptions = field(default_factory=ReportOptions, metadata={"doc": "What the report shows."})
 
@@ -182,6 +193,31 @@ class Run:
         return f"runs/{self.strategy}/n{self.label}_s{self.seed}"
 
 
+@dataclass(frozen=True)
+class Cut:
+    """One ``cut:`` entry: the cells it removes from the grid (None: at every size / seed) and why."""
+
+    strategies: tuple[str, ...] | None  # shell patterns
+    sizes: tuple[int | None, ...] | None
+    seeds: tuple[int, ...] | None
+    reason: str
+
+    def covers(self, run: Run) -> bool:
+        return ((self.strategies is None or any(fnmatch.fnmatchcase(run.strategy, p) for p in self.strategies))
+                and (self.sizes is None or run.size in self.sizes)
+                and (self.seeds is None or run.seed in self.seeds))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.strategies is not None:
+            out["strategies"] = list(self.strategies)
+        if self.sizes is not None:
+            out["sizes"] = ["all" if n is None else n for n in self.sizes]
+        if self.seeds is not None:
+            out["seeds"] = list(self.seeds)
+        return {**out, "reason": self.reason}
+
+
 @dataclass
 class Experiment:
     """A validated experiment: the base config, the strategies and the grid they are run on."""
@@ -194,15 +230,25 @@ class Experiment:
     seeds_per_size: dict[int | None, list[int]] = field(default_factory=dict)  # sizes whose seeds differ
     budget: dict[str, Any] = field(default_factory=dict)  # the budget keys the file sets (per_size keyed like sizes)
     size_overrides: dict[int | None, dict[str, Any]] = field(default_factory=dict)  # None = the whole split
+    cuts: list[Cut] = field(default_factory=list)  # cells of the stated grid not trained, with their reasons
     all_pairs: int | None = None  # pairs of the whole training split, once the data is loaded (scaled budgets)
     output_dir: Path = Path("runs/compare/experiment")
     report: ReportOptions = field(default_factory=ReportOptions)
     description: str = ""
     source: str = "experiment"
 
-    def runs(self) -> list[Run]:
-        """The grid, smallest size first, so that a first complete picture arrives early."""
+    def stated_runs(self) -> list[Run]:
+        """Every cell of the stated grid (strategies x sizes x seeds), cut or not, smallest size first."""
         return [Run(s, n, seed) for n in self.sizes for seed in self.seeds_at(n) for s in self.strategies]
+
+    def runs(self) -> list[Run]:
+        """The grid to train: the stated grid without its cut cells, smallest size first, so that a first
+        complete picture arrives early."""
+        return [r for r in self.stated_runs() if self.cut_reason(r) is None]
+
+    def cut_reason(self, run: Run) -> str | None:
+        """Why ``run`` is cut from the grid (the first ``cut:`` entry covering it), or None."""
+        return next((c.reason for c in self.cuts if c.covers(run)), None)
 
     def runs_matching(self, strategies: list[str] | None = None, sizes: list[str] | None = None) -> list[Run]:
         """The part of the grid whose strategy matches one of ``strategies`` (shell patterns such as ``subword_*``)
@@ -272,6 +318,7 @@ class Experiment:
                 "seeds_per_size": _size_keyed({"o": self.seeds_per_size}, "o")["o"] or None,
                 "budget": _size_keyed(self.budget, "per_size"),
                 "size_overrides": _size_keyed({"o": self.size_overrides}, "o")["o"] or None,
+                "cut": [c.to_dict() for c in self.cuts] or None,
                 "output_dir": str(self.output_dir),
                 "report": dataclasses.asdict(self.report)}
 
@@ -459,6 +506,44 @@ def _size_overrides(spec: ExperimentFile, sizes: list[int | None], where: str) -
     return out
 
 
+def _cuts(spec: ExperimentFile, strategies: dict[str, Any], sizes: list[int | None], seeds: list[int],
+          where: str) -> list[Cut]:
+    """``cut:``: each entry's patterns, sizes and seeds must name parts of the grid, and it must say why."""
+    out = []
+    for i, raw in enumerate(spec.cut or []):
+        path = f"cut[{i}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: {path}: expected a mapping such as `{{strategies: [bytes], sizes: [all], "
+                              f"reason: ...}}`, got {type(raw).__name__}")
+        unknown = sorted(set(raw) - {"strategies", "sizes", "seeds", "reason"})
+        if unknown:
+            raise ConfigError(f"{where}: {path}: unknown key {unknown[0]!r}; expected strategies, sizes, seeds, reason")
+        reason = raw.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError(f"{where}: {path}: give its `reason:` (a cut without a reason is not allowed: the "
+                              "report shows it beside the cut cells)")
+        pats = raw.get("strategies")
+        if pats is not None:
+            pats = [str(p) for p in (pats if isinstance(pats, list) else [pats])]
+            for p in pats:
+                if not fnmatch.filter(strategies, p):
+                    raise ConfigError(f"{where}: {path}.strategies: {p!r} matches none of the experiment's "
+                                      f"strategies ({', '.join(strategies)})")
+        cut_sizes = None if raw.get("sizes") is None else \
+            [_size_of(k, sizes, where, f"{path}.sizes") for k in (raw["sizes"] if isinstance(raw["sizes"], list)
+                                                                 else [raw["sizes"]])]
+        cut_seeds = None if raw.get("seeds") is None else \
+            _int_list(raw["seeds"], where, f"{path}.seeds", allow_all=False)
+        for sd in cut_seeds or []:
+            if sd not in seeds:
+                raise ConfigError(f"{where}: {path}.seeds: seed {sd} is not one of the grid's seeds "
+                                  f"({', '.join(map(str, seeds))})")
+        out.append(Cut(tuple(pats) if pats is not None else None,
+                       tuple(cut_sizes) if cut_sizes is not None else None,
+                       tuple(int(s) for s in cut_seeds) if cut_seeds is not None else None, reason.strip()))
+    return out
+
+
 def _check_configs(exp: Experiment) -> None:
     """Every run must train for a budget, and every strategy must make a valid config, before anything trains."""
     base_training = exp.base.get("training") if isinstance(exp.base.get("training"), dict) else {}
@@ -502,5 +587,12 @@ def load_experiment(source: str | Path | dict, output_dir: str | Path | None = N
                      seeds_per_size=seeds_per_size, budget=_budget(spec, sizes, where), size_overrides=_size_overrides(spec, sizes, where),
                      output_dir=Path(out), report=spec.report,
                      description=spec.description or "", source=where)
+    exp.cuts = _cuts(spec, strategies, sizes, seeds, where)
+    for c in exp.cuts:
+        if not any(c.covers(r) for r in exp.stated_runs()):
+            raise ConfigError(f"{where}: cut: the entry with reason {c.reason!r} covers no cell of the grid "
+                              "(its strategies, sizes and seeds never meet); fix or remove it")
+    if exp.cuts and not exp.runs():
+        raise ConfigError(f"{where}: cut: every cell of the grid is cut; nothing would train")
     _check_configs(exp)
     return exp
