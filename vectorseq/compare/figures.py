@@ -27,8 +27,17 @@ def _pyplot() -> Any:
 
 
 def _colors(strategies: list[str]) -> dict[str, Any]:
-    cmap = _pyplot().get_cmap("tab10")
-    return {s: cmap(i % 10) for i, s in enumerate(strategies)}
+    # tab10 up to 10 strategies; tab20 beyond, so that a 17-strategy study does not reuse a colour
+    cmap = _pyplot().get_cmap("tab10" if len(strategies) <= 10 else "tab20")
+    return {s: cmap(i % cmap.N) for i, s in enumerate(strategies)}
+
+
+_MARKERS = "osD^v<>pP*Xh"
+
+
+def _markers(strategies: list[str]) -> dict[str, str]:
+    """A marker per strategy, so that lines of similar colour stay apart in print and for colour-blind readers."""
+    return {s: _MARKERS[i % len(_MARKERS)] for i, s in enumerate(strategies)}
 
 
 def _save(fig: Any, out: Path, stem: str, tight_layout: bool = True) -> str:
@@ -43,33 +52,57 @@ def _save(fig: Any, out: Path, stem: str, tight_layout: bool = True) -> str:
     return f"{FIGURES}/{stem}.png"
 
 
-def learning_curve_figure(rows: list[dict], strategies: list[str], out: Path) -> str | None:
-    """Test BLEU against training pairs (log x axis), one line per strategy, error bars = std over seeds.
+def _curve_points(rows: list[dict], strategy: str) -> list[tuple[int, float, float]]:
+    """(training pairs, mean test BLEU, std over seeds) of one strategy, smallest size first."""
+    return sorted((r["train_pairs"], r["mean"]["test_bleu"], r["std"].get("test_bleu") or 0.0)
+                  for r in rows if r["strategy"] == strategy and "test_bleu" in r["mean"] and r["train_pairs"])
 
-    ``rows``: :func:`vectorseq.compare.results.aggregate`; needs two sizes or more.
+
+def learning_curve_figure(rows: list[dict], strategies: list[str], out: Path) -> str | None:
+    """Test BLEU against training pairs (log x axis), one line per strategy, error bars = std over seeds; beside
+    it, each strategy minus the first one (the reference) at every size, where lines that rise together part.
+
+    ``rows``: :func:`vectorseq.compare.results.aggregate`; needs two sizes or more. The legend lists the
+    strategies best first at the largest size each reached, outside the axes so that it hides no line.
     """
     sizes = {r["train_pairs"] for r in rows if r["train_pairs"] and "test_bleu" in r["mean"]}
     if len(sizes) < 2:
         return None
-    colors = _colors(strategies)
-    fig, ax = _pyplot().subplots(figsize=(7.5, 4.5))
-    for s in strategies:
-        pts = sorted((r["train_pairs"], r["mean"]["test_bleu"], r["std"].get("test_bleu") or 0.0)
-                     for r in rows if r["strategy"] == s and "test_bleu" in r["mean"] and r["train_pairs"])
-        if pts:
-            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts], label=s, marker="o",
-                        capsize=3, color=colors[s])
-    ax.set_xscale("log")
+    colors, markers = _colors(strategies), _markers(strategies)
+    pts = {s: p for s in strategies if (p := _curve_points(rows, s))}
+    ref = next(iter(pts), None)
+    fig, (ax, dx) = _pyplot().subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1]})
+    # strategies share each x: a small multiplicative offset keeps their error bars from covering each other
+    shift = {s: 1.0 + 0.008 * (i - (len(pts) - 1) / 2) for i, s in enumerate(pts)}
+    ref_at = {n: m for n, m, _ in pts.get(ref, [])}
+    for s, p in pts.items():
+        style = {"color": colors[s], "marker": markers[s], "markersize": 5, "linewidth": 1.3}
+        ax.errorbar([n * shift[s] for n, _, _ in p], [m for _, m, _ in p], yerr=[e for _, _, e in p], capsize=2,
+                    label=s, **style)
+        d = [(n, m - ref_at[n]) for n, m, _ in p if n in ref_at]
+        if s != ref and d:
+            dx.plot([n * shift[s] for n, _ in d], [v for _, v in d], **style)
     ticks = sorted(sizes)
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{t:,}" for t in ticks])
-    ax.minorticks_off()
-    ax.set_xlabel("training pairs (log scale)")
+    for a in (ax, dx):
+        a.set_xscale("log")
+        a.set_xticks(ticks)
+        a.set_xticklabels([f"{t:,}" for t in ticks])
+        a.minorticks_off()
+        a.set_xlabel("training pairs (log scale)")
+        a.grid(alpha=0.3)
     ax.set_ylabel("test BLEU")
     ax.set_title("Learning curve (error bars: std over seeds)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, out, "learning_curve")
+    dx.axhline(0.0, color=colors.get(ref, "black"), linewidth=1.5)
+    dx.set_ylabel(f"test BLEU minus {ref}")
+    dx.set_title(f"Against {ref} (the line at 0), mean over seeds")
+    # legend order: best first at the largest size each strategy reached
+    order = sorted(pts, key=lambda s: (-pts[s][-1][0], -pts[s][-1][1]))
+    handles, labels = ax.get_legend_handles_labels()
+    by_label = dict(zip(labels, handles))
+    fig.subplots_adjust(left=0.06, right=0.82, wspace=0.22)
+    fig.legend([by_label[s] for s in order], order, loc="center left", bbox_to_anchor=(0.83, 0.5), fontsize=8,
+               title="best first at its largest size", title_fontsize=8, frameon=False)
+    return _save(fig, out, "learning_curve", tight_layout=False)
 
 
 def _training_panel(ax: Any, size: str, records: list[dict], histories: dict[str, list[dict]],
