@@ -45,8 +45,34 @@ def stop_cell(records: list[dict[str, Any]]) -> str:
     return ", ".join(parts)
 
 
-def stop_note(records: list[dict[str, Any]]) -> str | None:
-    """The sentence flagging capped and time-limited runs (None when every finished run converged)."""
+def _late_gain(history: list[dict[str, Any]], last: int = 5) -> tuple[bool, float] | None:
+    """(whether the best validation BLEU was the last one, what the last ``last`` validations added to the best
+    before them) of one run's validation history; None when it has too few validations to say."""
+    bleu = [h["valid_bleu"] for h in history if isinstance(h.get("valid_bleu"), (int, float))]
+    if len(bleu) <= last:
+        return None
+    return bleu[-1] >= max(bleu), max(0.0, max(bleu) - max(bleu[:-last]))
+
+
+def capped_detail(records: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> str | None:
+    """How far from converged the capped runs were, from their validation histories: how many still improved at
+    their last validation, and what their last 5 validations added (so a reader can tell a run that was still
+    climbing from one that had levelled off without patience firing yet)."""
+    gains = [g for r in records if r.get("status") == "ok" and _class(r) == "capped"
+             if (g := _late_gain(histories.get(r.get("model_dir"), []))) is not None]
+    if not gains:
+        return None
+    rising = sum(last_best for last_best, _ in gains)
+    added = sorted(g for _, g in gains)
+    median = added[len(added) // 2] if len(added) % 2 else (added[len(added) // 2 - 1] + added[len(added) // 2]) / 2
+    return (f"Of the {len(gains)} capped runs with a validation history, {rising} had their best validation BLEU at "
+            f"the last validation; their last 5 validations added {median:.2f} BLEU to the best before them "
+            f"(median; at most {added[-1]:.2f}).")
+
+
+def stop_note(records: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]] | None = None) -> str | None:
+    """The sentence flagging capped and time-limited runs (None when every finished run converged), with
+    :func:`capped_detail` when the runs' validation histories are given."""
     ok = [r for r in records if r.get("status") == "ok"]
     capped = sum(_class(r) == "capped" for r in ok)
     timed = sum(_class(r) == "time" for r in ok)
@@ -54,8 +80,9 @@ def stop_note(records: list[dict[str, Any]]) -> str | None:
         return None
     parts = ([f"{capped} of {len(ok)} runs hit the budget cap (capped)"] if capped else []) + \
         ([f"{timed} stopped at the max_minutes safety cap (time)"] if timed else [])
+    detail = capped_detail(ok, histories) if histories else None
     return (f"{NOT_CONVERGED} Not converged: {' and '.join(parts)} before early stopping fired; their scores may "
-            "be below what the strategy reaches with a larger budget.")
+            "be below what the strategy reaches with a larger budget." + (f" {detail}" if detail else ""))
 
 
 def _budget_text(training: dict[str, Any]) -> str:

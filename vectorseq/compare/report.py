@@ -74,7 +74,7 @@ def _sample_blocks(exp: Experiment, records: list[dict], out: Path, cache: dict)
     return blocks
 
 
-def _results_blocks(rows: list[dict]) -> list[tuple]:
+def _results_blocks(rows: list[dict], out: Path) -> list[tuple]:
     headers = ["strategy", "pairs", "runs", "stopped"] + [h for _, h, _ in COLUMNS] + ["vector coverage"]
     best: dict[str, float] = {}
     scored: dict[str, int] = {}
@@ -92,7 +92,9 @@ def _results_blocks(rows: list[dict]) -> list[tuple]:
             cells[0] = f"**{cells[0]}**"
         runs = f"{row['ok']}/{row['runs']}"
         table.append([row["strategy"], size_text(row), runs, stop_cell(rs)] + cells + [_coverage_cell(rs)])
-    note = stop_note([r for row in rows for r in row["records"]])
+    histories = {r["model_dir"]: read_history(out / r["model_dir"])  # how far the capped runs were from converging
+                 for row in rows for r in row["records"] if r.get("status") == "ok" and r.get("model_dir")}
+    note = stop_note([r for row in rows for r in row["records"]], histories)
     return [("table", headers, table, ["l", "r", "r", "l"] + ["r"] * len(COLUMNS) + ["l"])] + \
         ([("p", note)] if note else [])
 
@@ -257,7 +259,7 @@ def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | 
                             "BLEU at each size in bold. valid loss = lowest validation loss per token; tokens/s = "
                             "training throughput (source + target tokens); vector coverage = share of training "
                             "tokens found in the pretrained vectors."))
-        blocks += _results_blocks(rows)
+        blocks += _results_blocks(rows, out)
         blocks += direction_blocks(rows, exp.test_direction().name)
     else:
         blocks.append(("p", "No results yet."))
