@@ -114,6 +114,17 @@ def test_size_larger_than_the_data_stops_before_training(tmp_path, monkeypatch):
         run_experiment(experiment(sizes=[5000]), output_dir=tmp_path / "x", log=quiet)
 
 
+def test_a_grid_without_all_whose_budget_is_given_per_size_trains(tmp_path, monkeypatch):
+    """Found by the En->Fr study: its budget is given per size only (1,000 / 3,000 / 10,000), and loading the data
+    once built a config of the `all` size, which has no budget there."""
+    spy = TrainSpy()
+    monkeypatch.setattr(experiment_mod, "train", spy)
+    exp = experiment(strategies={"word": {}}, sizes=[60], budget={"per_size": {60: {"max_steps": 6}}})
+    run_experiment(exp, output_dir=tmp_path / "per_size", progress=False, log=quiet)
+    assert spy.calls == ["word-n60-s1"] and len(spy.train_src["word-n60-s1"]) == 60
+    assert [r["stop_reason"] for r in ok_records(tmp_path / "per_size")] == ["max_steps=6"]
+
+
 def test_runs_finished_by_an_older_vectorseq_are_recognised(grid):
     """A newer vectorseq adds config keys (with defaults): runs an older one finished are still the same runs,
     neither retrained nor moved aside."""

@@ -70,11 +70,13 @@ def config_hash(cfg: Config) -> str:
 
 def _load_data(exp: Experiment, out: Path) -> dict[str, Any]:
     """The splits every run shares; the test split is also written to the output folder for the report."""
-    cfg0 = exp.run_config(next(iter(exp.strategies)), None, exp.seeds[0])
+    # the config of a run the grid has (a grid without `all` may give a budget only to its own sizes), with the
+    # whole training split: each run's subset is drawn from it below
+    cfg0 = exp.run_config(next(iter(exp.strategies)), exp.sizes[0], exp.seeds[0])
     # the base's one direction (a multilingual strategy adds directions of its own, loaded when it trains)
     test_dir = exp.test_direction()
     splits = load_splits(dataclasses.replace(cfg0.data, src_lang=test_dir.src, tgt_lang=test_dir.tgt, directions=None,
-                                             zero_shot=[]), seed=exp.seeds[0])
+                                             zero_shot=[], subset=None), seed=exp.seeds[0])
     test = splits.get("test")
     if test is None or len(test) == 0:
         raise ConfigError(f"{exp.source}: the base config's data has no test split; a comparison scores every run "
