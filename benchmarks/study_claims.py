@@ -4,7 +4,7 @@ Reads a compare output folder (results.jsonl + significance.json, as `vectorseq 
 every training-set size with runs of both sides, prints each claim's comparison: mean test BLEU +- std over
 seeds, the difference, the seeded paired-bootstrap p-value the report computed, and a verdict (held / not held
 / no significant difference). A claim whose verdict changes between sizes "depends on data size"; the first size
-of the new verdict is where it changes.
+of the new verdict is where it changes; ``--markdown`` ends with that summary, one line per claim.
 
     python benchmarks/study_claims.py docs/results/study_multi30k [--markdown]
 """
@@ -105,13 +105,46 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _pairs(size: str) -> str:
+    return "all" if size == "all" else f"{int(size):,}"
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """One verdict per claim over the sizes measured: the same everywhere, or "depends on data size" with the
+    size from which each verdict holds (consecutive sizes with the same verdict are one span)."""
+    out = []
+    for claim in dict.fromkeys(r["claim"] for r in rows):
+        spans: list[list] = []  # [verdict, first size, last size]
+        for r in (r for r in rows if r["claim"] == claim):
+            short = r["verdict"].split(" (")[0]
+            if spans and spans[-1][0] == short:
+                spans[-1][2] = r["pairs"]
+            else:
+                spans.append([short, r["pairs"], r["pairs"]])
+        if len(spans) == 1:
+            v, first, last = spans[0]
+            text = f"{v} at every size measured ({_pairs(first)}" + ("" if first == last else f" to {_pairs(last)}") + ")"
+        else:
+            parts = [f"{v} at {_pairs(a)}" if a == b else f"{v} from {_pairs(a)} to {_pairs(b)}" for v, a, b in spans]
+            text = "depends on data size: " + "; ".join(parts) + f" (changes at {_pairs(spans[1][1])})"
+        out.append({"claim": claim, "summary": text})
+    return out
+
+
+def summary_markdown(rows: list[dict]) -> str:
+    return "\n".join(f"- *\"{s['claim']}\"*: {s['summary']}" for s in summary(rows))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path, help="a compare output folder (results.jsonl, significance.json)")
     ap.add_argument("--markdown", action="store_true", help="a Markdown table instead of JSON")
     a = ap.parse_args()
     rows = evaluate(a.folder)
-    print(markdown(rows) if a.markdown else json.dumps(rows, indent=1))
+    if a.markdown:
+        print(markdown(rows) + "\n\n" + summary_markdown(rows))
+    else:
+        print(json.dumps({"rows": rows, "summary": summary(rows)}, indent=1))
 
 
 if __name__ == "__main__":

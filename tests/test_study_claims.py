@@ -1,0 +1,57 @@
+"""Tests for benchmarks/study_claims.py: the README's claim-by-claim answer, from a compare output folder."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("study_claims", REPO / "benchmarks" / "study_claims.py")
+claims = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(claims)
+
+
+def _folder(tmp_path: Path, bleu: dict, tests: list[tuple]) -> Path:
+    recs = [{"strategy": s, "size": n, "seed": i + 1, "status": "ok", "test_bleu": b}
+            for (s, n), scores in bleu.items() for i, b in enumerate(scores)]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    sig = [{"size": n, "name_a": a, "name_b": b, "delta": d, "p_value": p, "significant": p < 0.05, "seeds": 3}
+           for n, a, b, d, p in tests]
+    (tmp_path / "significance.json").write_text(json.dumps(sig), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_claim_whose_verdict_changes_with_the_data_depends_on_data_size(tmp_path):
+    bleu = {("learned_word", 1000): [14.0, 15.0, 14.5], ("glove_finetune", 1000): [13.0, 13.2, 13.1],
+            ("glove_frozen", 1000): [12.9, 13.0, 13.1], ("tfidf_sentence_vector", 1000): [14.2, 14.4, 14.3],
+            ("learned_word", 3000): [20.5, 20.7, 20.9], ("glove_finetune", 3000): [22.0, 21.8, 21.9],
+            ("glove_frozen", 3000): [20.0, 20.1, 19.9], ("tfidf_sentence_vector", 3000): [20.8, 20.6, 21.0],
+            ("learned_word", "all"): [30.0], ("glove_finetune", "all"): [31.5], ("glove_frozen", "all"): [29.0],
+            ("tfidf_sentence_vector", "all"): [30.1]}
+    tests = [(1000, "learned_word", "glove_finetune", 1.4, 0.01), (1000, "glove_frozen", "glove_finetune", -0.1, 0.7),
+             (1000, "tfidf_sentence_vector", "learned_word", -0.2, 0.6),
+             (3000, "glove_finetune", "learned_word", 1.2, 0.01), (3000, "glove_finetune", "glove_frozen", 1.9, 0.0),
+             (3000, "learned_word", "tfidf_sentence_vector", -0.1, 0.8),
+             ("all", "glove_finetune", "learned_word", 1.5, 0.02), ("all", "glove_finetune", "glove_frozen", 2.5, 0.0),
+             ("all", "learned_word", "tfidf_sentence_vector", -0.1, 0.9)]
+    rows = claims.evaluate(_folder(tmp_path, bleu, tests))
+    pretrained = [r for r in rows if r["claim"].startswith("pretrained")]
+    assert [(r["pairs"], r["a"], r["verdict"]) for r in pretrained] == [
+        ("1000", "glove_finetune", "not held (the opposite is significant)"), ("3000", "glove_finetune", "held"),
+        ("all", "glove_finetune", "held")]
+    assert pretrained[0]["delta"] == -1.4  # stored as learned - glove: turned to glove - learned
+    text = {s["claim"]: s["summary"] for s in claims.summary(rows)}
+    assert text["TF-IDF is inferior to embeddings"] == "no significant difference at every size measured (1,000 to all)"
+    assert text["pretrained embeddings help, especially with limited data"] == \
+        "depends on data size: not held at 1,000; held from 3,000 to all (changes at 3,000)"
+    assert text["fine-tuning pretrained embeddings helps further"].startswith(
+        "depends on data size: no significant difference at 1,000; held from 3,000 to all")
+
+
+def test_the_readme_claims_table_is_what_the_script_prints_for_the_committed_study():
+    folder = REPO / "docs" / "results" / "study_multi30k"
+    table = claims.markdown(claims.evaluate(folder))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "README's claims table is stale: python benchmarks/study_claims.py " \
+                            "docs/results/study_multi30k --markdown"
+    assert claims.summary_markdown(claims.evaluate(folder)) in readme
