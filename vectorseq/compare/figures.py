@@ -158,7 +158,10 @@ def significance_figure(panels: list[tuple[str, list[str], list[list]]], alpha: 
     plt = _pyplot()
     n = max(len(p[1]) for p in panels)
     side = 1.2 + 0.55 * n
-    fig, axes = plt.subplots(1, len(panels), figsize=(side * len(panels) + 1, side), squeeze=False)
+    # each panel's row labels need room of their own, or the next panel's long names print over its neighbour
+    label = 0.065 * max(len(name) for p in panels for name in p[1])
+    fig, axes = plt.subplots(1, len(panels), figsize=((side + label) * len(panels) + 1, side), squeeze=False)
+    fig.subplots_adjust(wspace=label / side + 0.1)
     limit = max([abs(c[0]) for _, _, cells in panels for row in cells for c in row if c] + [0.5])
     for ax, (title, names, cells) in zip(axes.flat, panels):
         values = np.array([[c[0] if c else np.nan for c in row] for row in cells], dtype=float)
