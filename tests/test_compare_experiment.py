@@ -223,3 +223,17 @@ def test_runs_another_machine_finished_are_merged_and_ours_kept(grid, tmp_path):
     assert len(after) == len(here) + 1 and after[-1]["model_dir"] == "runs/char/nall_s1"
     # merging again adds nothing
     assert experiment_mod.merge_from(experiment_mod.load_experiment(experiment(), out), other, quiet).added == []
+
+
+def test_a_run_the_experiment_cuts_is_not_merged_and_the_reason_says_so(grid, tmp_path):
+    out = grid["out"]
+    other = tmp_path / "other"
+    shutil.copytree(out, other)
+    here = [r for r in read_results(out) if r["strategy"] != "char"]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in here), encoding="utf-8")
+    exp = experiment_mod.load_experiment(experiment(cut=[{"strategies": ["char"], "sizes": ["all"],
+                                                         "reason": "too slow here"}]), out)
+    summary = experiment_mod.merge_from(exp, other, quiet)
+    assert summary.added == [("char", "60", 1)]
+    assert summary.left_out == ["('char', 'all', 1): cut by the experiment (too slow here); delete that `cut:` "
+                                "entry to merge it"]

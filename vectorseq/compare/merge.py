@@ -45,11 +45,14 @@ def merge_results(exp: Experiment, other: str | Path, finished: Callable[[Run, A
     out, summary = exp.output_dir, MergeSummary()
     here = {record_key(r): r for r in latest_results(read_results(out))} if (out / RESULTS_FILE).is_file() else {}
     runs = {r.key: r for r in exp.runs()}
+    cut = {r.key: exp.cut_reason(r) for r in exp.stated_runs() if r.key not in runs}
     for rec in latest_results(read_results(other)):
         key = record_key(rec)
         if rec.get("status") != "ok":
             continue
-        if key not in runs:
+        if key in cut:
+            summary.left_out.append(f"{key}: cut by the experiment ({cut[key]}); delete that `cut:` entry to merge it")
+        elif key not in runs:
             summary.left_out.append(f"{key}: not a run of {exp.name}'s grid")
         elif rec.get("config_hash") != config_hash(runs[key]):
             summary.left_out.append(f"{key}: trained with another config than the experiment gives it today")
