@@ -214,3 +214,30 @@ def test_two_processes_stream_several_directions_and_resume_mid_run(tmp_path):
                                "sampling_temperature": 5.0, **files}, "vectorizer": {"per_language": True}})
     logs = _stopped_and_resumed(cfg, tmp_path)
     assert set(logs["full"][-1]["valid_by_direction"]) == {"en-de", "en-fr"}
+
+
+def test_the_process_group_vectorseq_joins_is_left_at_exit_and_a_callers_is_not(tmp_path, monkeypatch):
+    """Without destroy_process_group a gloo rank can die with SIGABRT at exit after a finished training ("terminate
+    called without an active exception": seen once in CI, under load). setup_distributed registers leave_group
+    at exit for the group it joins, and only for that one: a group the caller joined is the caller's."""
+    from vectorseq.training import distributed
+
+    registered = []
+    monkeypatch.setattr(distributed.atexit, "register", registered.append)
+    monkeypatch.setenv("WORLD_SIZE", "2")  # as under torchrun
+    store = torch.distributed.FileStore(str(tmp_path / "store"), 1)
+    # joining: a one-process group stands in for torchrun's (which would wait for a second rank)
+    monkeypatch.setattr(torch.distributed, "init_process_group",
+                        lambda backend, timeout: torch.distributed.distributed_c10d.init_process_group(
+                            backend, store=store, rank=0, world_size=1, timeout=timeout))
+    try:
+        distributed.setup_distributed(torch.device("cpu"))
+        assert registered == [distributed.leave_group] and torch.distributed.is_initialized()
+        distributed.setup_distributed(torch.device("cpu"))  # the group exists now: joined as is, nothing registered
+        assert registered == [distributed.leave_group]
+        distributed.leave_group()
+        assert not torch.distributed.is_initialized()
+        distributed.leave_group()  # twice is harmless
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()

@@ -6,6 +6,8 @@ together through :meth:`Dist.any_rank`, so no rank waits in a collective that an
 """
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -67,7 +69,19 @@ def setup_distributed(device: torch.device, timeout_s: float = 600.0) -> Dist:
     if not torch.distributed.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         torch.distributed.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+        atexit.register(leave_group)  # the group we joined is ours to leave (a caller's group is the caller's)
     return Dist(torch.distributed.get_rank(), torch.distributed.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def leave_group() -> None:
+    """Leave the process group at exit, while the interpreter is still whole. Without it gloo's worker threads are
+    torn down during interpreter finalization and a rank can die with SIGABRT ("terminate called without an
+    active exception") after training has finished, and torchrun reports the job failed. Not at the end of
+    ``train()``: the DDP wrapper still holds the group there, and destroying it under DDP aborts the same way;
+    by exit the wrappers are gone (collected first, in case a reference cycle holds one)."""
+    gc.collect()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def rank_device(dist: Dist, device: torch.device) -> torch.device:
