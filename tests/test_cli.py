@@ -122,13 +122,23 @@ def test_stdin_that_is_not_utf8_names_its_line(tiny_model):
     (["--n-best", "5", "--beam", "2"], "--n-best 5 needs --beam of at least 5 (the beam is 2); add --beam 5"),
 ])
 def test_bad_search_arguments_are_refused(tiny_model, args, message, capsys):
-    if "positive" in message:  # argparse's own usage error (exit status 2)
-        with pytest.raises(SystemExit) as e:
-            main(["translate", str(tiny_model), *args])
-        assert e.value.code == 2
-    else:
-        assert main(["translate", str(tiny_model), *args]) == 2
-    assert message in capsys.readouterr().err
+    assert main(["translate", str(tiny_model), *args]) == 2  # argparse's own usage errors too: a status, one line
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("error: ")
+
+
+def test_usage_errors_are_one_line_and_say_how_to_pass_a_dash_value(capsys):
+    """Found by the fuzzer (tests/test_fuzz_config.py): `--set -:` made argparse print a usage block and raise
+    SystemExit out of main()."""
+    assert main(["config", "x.yaml", "--set", "-:"]) == 2
+    assert capsys.readouterr().err == ("error: vectorseq config: argument --set: expected one argument (a value that "
+                                       "starts with '-' is written as --option=VALUE); see `vectorseq config "
+                                       "--help`\n")
+    assert main(["nosuchcommand"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: vectorseq: argument command: invalid choice: 'nosuchcommand'") and \
+        len(err.splitlines()) == 1
+    assert main(["--help"]) == 0 and "usage: vectorseq" in capsys.readouterr().out
 
 
 def test_output_that_is_a_directory_is_refused(tiny_model, tmp_path, capsys):

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import yaml
 
@@ -336,8 +336,19 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
                    help="ctranslate2 only: default (the exported weights' type), int8, int8_float32, float32, ...")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line errors: ``error: vectorseq config: argument --set: expected one
+    argument ...`` instead of a usage block (its subcommand parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        if message.endswith("expected one argument"):  # e.g. --set -x: argparse takes "-x" for an option
+            hint = " (a value that starts with '-' is written as --option=VALUE)"
+        self.exit(2, f"error: {self.prog}: {message}{hint}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vectorseq", description=__doc__.splitlines()[0])
+    p = _Parser(prog="vectorseq", description=__doc__.splitlines()[0])
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -501,7 +512,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error, already printed in one line (2): a status, as below
+        return e.code if isinstance(e.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except VectorseqError as e:
