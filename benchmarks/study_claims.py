@@ -126,7 +126,8 @@ def summary(rows: list[dict]) -> list[dict]:
             text = f"{v} at every size measured ({_pairs(first)}" + ("" if first == last else f" to {_pairs(last)}") + ")"
         else:
             parts = [f"{v} at {_pairs(a)}" if a == b else f"{v} from {_pairs(a)} to {_pairs(b)}" for v, a, b in spans]
-            text = "depends on data size: " + "; ".join(parts) + f" (changes at {_pairs(spans[1][1])})"
+            changes = " and ".join(_pairs(first) for _, first, _ in spans[1:])
+            text = "depends on data size: " + "; ".join(parts) + f" (changes at {changes})"
         out.append({"claim": claim, "summary": text})
     return out
 
