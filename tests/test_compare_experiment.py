@@ -11,7 +11,8 @@ import yaml
 from _compare_grid import TrainSpy, experiment, grid, ok_records, quiet  # noqa: F401  (grid is a fixture)
 
 from vectorseq.compare import experiment as experiment_mod
-from vectorseq.compare import read_results, run_experiment
+from vectorseq.compare import read_results, run_experiment, write_report
+from vectorseq.compare.results import read_hypotheses
 from vectorseq.config import config_from_dict
 from vectorseq.data.splits import load_splits
 from vectorseq.errors import ConfigError, VectorseqError
@@ -237,3 +238,24 @@ def test_a_run_the_experiment_cuts_is_not_merged_and_the_reason_says_so(grid, tm
     assert summary.added == [("char", "60", 1)]
     assert summary.left_out == ["('char', 'all', 1): cut by the experiment (too slow here); delete that `cut:` "
                                 "entry to merge it"]
+
+
+def test_a_folder_without_model_folders_merges_from_its_archive(grid, tmp_path):
+    """The other machine sent back its output folder without runs/ (too large): each run's archived
+    translations and training log travel instead, and the merged run's tests use them."""
+    out = grid["out"]
+    other = tmp_path / "other"
+    shutil.copytree(out, other)
+    shutil.rmtree(other / "runs")
+    here = [r for r in read_results(out) if not (r["strategy"] == "char" and r["size"] == "all")]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in here), encoding="utf-8")
+    shutil.rmtree(out / "runs/char/nall_s1")
+    shutil.rmtree(out / "archive/runs/char/nall_s1")
+    exp = experiment_mod.load_experiment(experiment(), out)
+    assert experiment_mod.merge_from(exp, other, quiet).added == [("char", "all", 1)]
+    assert not (out / "runs/char/nall_s1").exists()
+    assert read_hypotheses(out, "runs/char/nall_s1") == read_hypotheses(other, "runs/char/nall_s1")
+    assert len(read_hypotheses(out, "runs/char/nall_s1")) == 24
+    write_report(exp, out)
+    sig = json.loads((out / "significance.json").read_text())
+    assert [t["seed_numbers"] for t in sig if t["size"] == "all"] == [[1]]

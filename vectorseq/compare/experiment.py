@@ -55,8 +55,8 @@ from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_F
 from ..training import stop_class, train
 from ..translator import Translator, resolve_device
 from .report import SIGNIFICANCE_FILE, write_report
-from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, latest_results, new_record,
-                      read_history, read_results, record_key, summary_table, write_lines)
+from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, archive_run, latest_results,
+                      new_record, read_history, read_results, record_key, summary_table, write_lines)
 from .spec import EXPERIMENT_FILE, Experiment, Run, load_experiment
 from .merge import MergeSummary, merge_results
 from .verdicts import winners
@@ -193,7 +193,8 @@ def _scores_by_direction(translator: Translator, cfg: Config) -> dict[str, dict[
 
 def _result_fields(model_dir: Path, scores: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
     """A finished run's metrics, as results.jsonl records them."""
-    losses = [h["valid_loss"] for h in read_history(model_dir) if h.get("valid_loss") is not None]
+    history = read_history(model_dir.parent, model_dir.name)
+    losses = [h["valid_loss"] for h in history if h.get("valid_loss") is not None]
     best = metrics.get("best") or {}
     return {"test_bleu": scores["bleu"], "test_chrf": scores["chrf"], "test_bleu_lc": scores["bleu_lc"],
             "valid_loss": min(losses) if losses else best.get("valid_loss"), "valid_bleu": best.get("valid_bleu"),
@@ -224,6 +225,7 @@ def _execute(exp: Experiment, run: Run, cfg: Config, splits: dict[str, Any], out
                   log=log if progress else (lambda *a, **k: None))
         scores, metrics = _score_test(model_dir, cfg, splits["test"], exp.test_direction())
         record.update(_result_fields(model_dir, scores, metrics))
+        archive_run(out, run.dirname)
         record["device"] = _device_name(cfg)  # a grid may be split between a CPU and a GPU machine
     except Exception as e:  # one failed run must not stop the grid; KeyboardInterrupt still does
         tb = traceback.format_exc().rstrip().splitlines()
@@ -246,6 +248,9 @@ def _report_only(exp: Experiment, log: Callable) -> Path:
     out = exp.output_dir
     if not (out / RESULTS_FILE).is_file():
         raise VectorseqError(f"{out / RESULTS_FILE}: no results yet; run the experiment first (without --report-only)")
+    if not (out / TEST_REF_FILE).is_file():  # a committed or copied folder: the test split is data, not kept there
+        log(f"{out / TEST_REF_FILE} is missing: writing the test split from the experiment's data")
+        _load_data(exp, out)
     report = write_report(exp, out)
     log(f"report: {report} and {report.with_suffix('.html')}")
     return report

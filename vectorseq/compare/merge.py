@@ -2,8 +2,8 @@
 
 A grid can be split between machines with ``--strategies``/``--sizes`` (say, a GPU machine trains the strategies
 whose vectors fit on it, a CPU machine the rest). Each writes its own output folder; merging copies into this
-one every run the other finished and this one has not: the run's folder (whatever of it travelled: at least
-``hyps.txt`` for the report's significance tests) and its record, appended to ``results.jsonl``. A run finished
+one every run the other finished and this one has not: the run's folder and its archive (whatever of them
+travelled: at least the test translations, for the report's significance tests) and its record, appended to ``results.jsonl``. A run finished
 here is kept as it is: the other machine's result for it is reported as a duplicate, never mixed in.
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from ..errors import VectorseqError
 from ..modelfolder import HYPOTHESES_FILE
-from .results import RESULTS_FILE, append_result, latest_results, read_results, record_key
+from .results import (ARCHIVE_DIR, RESULTS_FILE, append_result, latest_results, read_hypotheses, read_results,
+                      record_key)
 from .spec import Experiment, Run
 
 
@@ -58,18 +59,24 @@ def merge_results(exp: Experiment, other: str | Path, finished: Callable[[Run, A
             summary.left_out.append(f"{key}: trained with another config than the experiment gives it today")
         elif finished(runs[key], here.get(key)):
             summary.already_here.append(key)
-        elif not (other / rec["model_dir"] / HYPOTHESES_FILE).is_file():
-            summary.left_out.append(f"{key}: {other / rec['model_dir'] / HYPOTHESES_FILE} is missing")
+        elif read_hypotheses(other, rec["model_dir"]) is None:
+            summary.left_out.append(f"{key}: {other / rec['model_dir'] / HYPOTHESES_FILE} is missing (and is not "
+                                    f"in {other / ARCHIVE_DIR})")
         else:
-            _copy_run(other / rec["model_dir"], out / rec["model_dir"])
+            _copy_run(other, out, rec["model_dir"])
             append_result(out, rec)
             summary.added.append(key)
     return summary
 
 
-def _copy_run(src: Path, dst: Path) -> None:
-    """Replace ``dst`` (an unfinished run of this machine, if any) with the other machine's finished run."""
-    if dst.exists():
-        shutil.rmtree(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src, dst)
+def _copy_run(other: Path, out: Path, model_dir: str) -> None:
+    """Replace the run's folder and archive here (an unfinished run of this machine, if any) with the other
+    machine's: whichever of the two travelled."""
+    for where in ("", ARCHIVE_DIR):
+        src, dst = other / where / model_dir, out / where / model_dir
+        if not src.is_dir():
+            continue
+        if dst.exists():
+            shutil.rmtree(dst)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(src, dst)

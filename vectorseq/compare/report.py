@@ -38,8 +38,8 @@ from .figures import learning_curve_figure, significance_figure, training_curves
 from .budget_report import budget_blocks, stop_cell, stop_note, stop_text
 from .directions_report import direction_blocks
 from .render import to_html, to_markdown
-from .results import (COLUMNS, RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, aggregate, fmt_number, fmt_values,
-                      latest_results, read_history, read_lines, read_results, size_order, size_text)
+from .results import (COLUMNS, RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, aggregate, archive_run, fmt_number,
+                      fmt_values, latest_results, read_history, read_lines, read_results, size_order, size_text)
 from .spec import Experiment
 from .verdicts import cached_hypotheses, matrix, significance_blocks, significance_tests
 
@@ -92,7 +92,7 @@ def _results_blocks(rows: list[dict], out: Path) -> list[tuple]:
             cells[0] = f"**{cells[0]}**"
         runs = f"{row['ok']}/{row['runs']}"
         table.append([row["strategy"], size_text(row), runs, stop_cell(rs)] + cells + [_coverage_cell(rs)])
-    histories = {r["model_dir"]: read_history(out / r["model_dir"])  # how far the capped runs were from converging
+    histories = {r["model_dir"]: read_history(out, r["model_dir"])  # how far the capped runs were from converging
                  for row in rows for r in row["records"] if r.get("status") == "ok" and r.get("model_dir")}
     note = stop_note([r for row in rows for r in row["records"]], histories)
     return [("table", headers, table, ["l", "r", "r", "l"] + ["r"] * len(COLUMNS) + ["l"])] + \
@@ -172,7 +172,7 @@ def _figure_blocks(exp: Experiment, records: list[dict], rows: list[dict], out: 
     if lc:
         blocks += [("h", 2, "Learning curve"), ("img", "test BLEU against training pairs", lc)]
     ok = [r for r in records if r.get("status") == "ok"]
-    histories = {r["model_dir"]: read_history(out / r["model_dir"]) for r in ok}
+    histories = {r["model_dir"]: read_history(out, r["model_dir"]) for r in ok}
     tc = training_curves_figure(ok, strategies, out, histories)
     if tc:
         blocks += [("h", 2, "Training curves"), ("img", "validation BLEU against update step", tc)]
@@ -241,8 +241,10 @@ def _heatmap(exp: Experiment, records: list[dict], sig: list[dict], out: Path) -
     return significance_figure(panels, exp.report.alpha, out)
 
 
-def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | None = None) -> tuple[list, list]:
-    """The report as blocks (see :mod:`vectorseq.compare.render`) and the significance results."""
+def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | None = None,
+                 earlier: list[dict] | None = None) -> tuple[list, list]:
+    """The report as blocks (see :mod:`vectorseq.compare.render`) and the significance results (``earlier``: the
+    previous report's, kept for runs whose translations are gone; see :func:`.verdicts.significance_tests`)."""
     n_runs = len(exp.runs()) if n_runs is None else n_runs
     ref_p = out / TEST_REF_FILE
     refs = read_lines(ref_p) if ref_p.is_file() else []
@@ -264,7 +266,7 @@ def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | 
     else:
         blocks.append(("p", "No results yet."))
     blocks += _figure_blocks(exp, records, rows, out)
-    sig = significance_tests(exp, records, out, refs, cache) if refs else []
+    sig = significance_tests(exp, records, out, refs, cache, earlier) if refs else []
     blocks += significance_blocks(exp, records, sig, _heatmap(exp, records, sig, out))
     blocks += [("h", 2, "Sample translations")] + _sample_blocks(exp, records, out, cache)
     blocks += _cut_blocks(exp) + _failed_blocks(records) + _all_runs_blocks(exp, records)
@@ -273,11 +275,23 @@ def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | 
     return blocks, sig
 
 
+def _earlier_tests(out: Path) -> list[dict]:
+    """The tests of the report this one replaces (none when there is none or it cannot be read)."""
+    try:
+        sig = json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [t for t in sig if isinstance(t, dict)] if isinstance(sig, list) else []
+
+
 def write_report(exp: Experiment, out: str | Path | None = None) -> Path:
     """Write report.md, report.html, figures/ and significance.json from results.jsonl; returns report.md."""
     out = Path(out) if out is not None else exp.output_dir
     records = latest_results(read_results(out), exp.runs())
-    blocks, sig = build_blocks(exp, records, out)
+    for r in records:
+        if r.get("status") == "ok":
+            archive_run(out, r["model_dir"])  # runs finished by an older vectorseq, or merged from another machine
+    blocks, sig = build_blocks(exp, records, out, earlier=_earlier_tests(out))
     (out / SIGNIFICANCE_FILE).write_text(json.dumps(sig, indent=1, ensure_ascii=False), encoding="utf-8")
     md = out / "report.md"
     md.write_text(to_markdown(blocks), encoding="utf-8")

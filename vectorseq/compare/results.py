@@ -12,10 +12,14 @@ Output folder
     :data:`vectorseq.modelfolder.HYPOTHESES_FILE` (one per line); ``test.src.txt`` / ``test.ref.txt``: the test
     split; ``experiment.yaml``: the resolved experiment (the base inlined), so ``vectorseq compare OUTPUT_DIR
     --report-only`` works without the original file; ``report.md``, ``report.html``, ``figures/``,
-    ``significance.json`` (see :mod:`vectorseq.compare.report`).
+    ``significance.json`` (see :mod:`vectorseq.compare.report`); ``archive/runs/STRATEGY/nSIZE_sSEED/``: the
+    run's test translations and training log, gzipped, so that the folder without ``runs/`` (as committed or
+    copied) still rebuilds the whole report.
 """
 from __future__ import annotations
 
+import gzip
+import json
 import math
 from collections import OrderedDict
 from pathlib import Path
@@ -29,6 +33,9 @@ from .spec import Run
 RESULTS_FILE = "results.jsonl"
 TEST_SRC_FILE = "test.src.txt"
 TEST_REF_FILE = "test.ref.txt"
+#: each run's test translations and training log, gzipped (see :func:`archive_run`)
+ARCHIVE_DIR = "archive"
+_ARCHIVED = (HYPOTHESES_FILE, LOG_FILE)
 
 #: the scores and training statistics of a record (None until the run has finished)
 METRIC_KEYS = ("test_bleu", "test_chrf", "test_bleu_lc", "valid_loss", "valid_bleu", "steps", "stop_reason",
@@ -85,7 +92,10 @@ def latest_results(records: list[dict[str, Any]], runs: list[Run] | None = None)
 # ------------------------------------------------------------------------------------------- files
 def read_lines(path: Path) -> list[str]:
     """Lines written by :func:`write_lines` (empty lines are kept: an empty translation is a line)."""
-    text = path.read_text(encoding="utf-8")
+    return _split_lines(path.read_text(encoding="utf-8"))
+
+
+def _split_lines(text: str) -> list[str]:
     if not text:
         return []
     return (text[:-1] if text.endswith("\n") else text).split("\n")
@@ -95,15 +105,60 @@ def write_lines(path: Path, lines: list[str]) -> None:
     path.write_text("".join(s.replace("\n", " ") + "\n" for s in lines), encoding="utf-8")
 
 
-def read_hypotheses(model_dir: Path) -> list[str] | None:
-    """A run's test translations, or None when it has none yet."""
-    p = model_dir / HYPOTHESES_FILE
-    return read_lines(p) if p.is_file() else None
+def _archived(out: Path, model_dir: str, name: str) -> Path:
+    return out / ARCHIVE_DIR / model_dir / (name + ".gz")
 
 
-def read_history(model_dir: Path) -> list[dict[str, Any]]:
-    """The validation records of a model folder's train_log.jsonl (empty when there is none)."""
-    return read_jsonl(model_dir / LOG_FILE, skip_broken=True)
+def archive_run(out: Path, model_dir: str) -> bool:
+    """Keep a finished run's test translations and training log beside results.jsonl, gzipped, so the report can
+    be rebuilt (significance, training curves) from the output folder without its model folders, which are too
+    large to commit or copy. A retrained run's files replace its archived ones. Returns whether anything changed."""
+    wrote = False
+    for name in _ARCHIVED:
+        src, dst = out / model_dir / name, _archived(out, model_dir, name)
+        if not src.is_file():
+            continue
+        data = gzip.compress(src.read_bytes(), mtime=0)  # mtime 0: the same file always gives the same bytes
+        if dst.is_file() and dst.read_bytes() == data:
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(dst.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(dst)  # an interrupted archive never leaves a truncated file under the final name
+        wrote = True
+    return wrote
+
+
+def _run_text(out: Path, model_dir: str, name: str) -> str | None:
+    """A run file's text from its model folder, else from the archive; None when neither has it."""
+    p = out / model_dir / name
+    if p.is_file():
+        return p.read_text(encoding="utf-8")
+    a = _archived(out, model_dir, name)
+    return gzip.decompress(a.read_bytes()).decode("utf-8") if a.is_file() else None
+
+
+def read_hypotheses(out: Path, model_dir: str) -> list[str] | None:
+    """A run's test translations (model folder or archive), or None when it has none."""
+    text = _run_text(out, model_dir, HYPOTHESES_FILE)
+    return None if text is None else _split_lines(text)
+
+
+def read_history(out: Path, model_dir: str) -> list[dict[str, Any]]:
+    """The records of a run's train_log.jsonl (model folder or archive; empty when there is none)."""
+    p = out / model_dir / LOG_FILE
+    if p.is_file():
+        return read_jsonl(p, skip_broken=True)
+    text = _run_text(out, model_dir, LOG_FILE) or ""
+    return [r for line in text.splitlines() if (r := _json_or_none(line)) is not None]
+
+
+def _json_or_none(line: str) -> dict[str, Any] | None:
+    try:
+        r = json.loads(line)
+    except ValueError:
+        return None  # a line cut short by an interruption, as read_jsonl(skip_broken=True) skips it
+    return r if isinstance(r, dict) else None
 
 
 # ------------------------------------------------------------------------------------------- numbers

@@ -9,6 +9,7 @@ matrix instead of one line per pair.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def cached_hypotheses(out: Path, record: dict, cache: dict) -> list[str] | None:
     """A finished run's test translations, read once per report."""
     key = record["model_dir"]
     if key not in cache:
-        cache[key] = read_hypotheses(out / key)
+        cache[key] = read_hypotheses(out, key)
     return cache[key]
 
 
@@ -44,8 +45,12 @@ def _common_seeds(exp: Experiment, ok: dict, a: str, b: str, size: str, out: Pat
 
 
 def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: list[str],
-                       cache: dict | None = None) -> list[dict[str, Any]]:
-    """Every pair of strategies at every size, over their common seeds; one dict per test (A = higher mean)."""
+                       cache: dict | None = None, earlier: list[dict] | None = None) -> list[dict[str, Any]]:
+    """Every pair of strategies at every size, over their common seeds; one dict per test (A = higher mean).
+
+    ``earlier``: the tests of the previous report (its significance.json). A pair whose finished seeds are not
+    all testable here (their runs' translations were lost with a machine, not archived) keeps its earlier test
+    on exactly those seeds, marked ``carried``, rather than a weaker test on fewer seeds or none."""
     cache = {} if cache is None else cache
     ok = {(r["strategy"], str(r["size"]), r["seed"]): r for r in records if r.get("status") == "ok"}
     if not refs:
@@ -57,17 +62,39 @@ def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: li
         for i, a in enumerate(strategies):
             for b in strategies[i + 1:]:
                 seeds = _common_seeds(exp, ok, a, b, size, out, cache, len(refs))
+                finished = [sd for sd in exp.seeds if (a, size, sd) in ok and (b, size, sd) in ok]
+                pairs = ok[(a, size, finished[0])].get("train_pairs") if finished else None
+                where = f"at {pairs:,} pairs" if pairs else f"at size {size}"
+                kept = _earlier_test(earlier or [], size, a, b, finished, where, exp.report.alpha)
+                if seeds != finished and kept:
+                    results.append(kept)
+                    continue
                 if not seeds:
                     continue
                 hyps = [[cached_hypotheses(out, ok[(s, size, sd)], cache) for sd in seeds] for s in (a, b)]
                 res = seeded_bootstrap(hyps[0], hyps[1], refs, name_a=a, name_b=b, seed_numbers=seeds,
                                        resampler=resampler)
-                pairs = ok[(a, size, seeds[0])].get("train_pairs")
-                where = f"at {pairs:,} pairs" if pairs else f"at size {size}"
                 results.append({"size": ok[(a, size, seeds[0])]["size"], "train_pairs": pairs, **res.to_dict(),
                                 "significant": res.significant(exp.report.alpha),
                                 "verdict": verdict(res, where, exp.report.alpha)})
     return results
+
+
+def _earlier_test(earlier: list[dict], size: str, a: str, b: str, seeds: list[int], where: str,
+                  alpha: float) -> dict[str, Any] | None:
+    """The earlier test of ``a`` against ``b`` at ``size`` on exactly ``seeds`` (A first), marked carried."""
+    fields = PairedResult.__dataclass_fields__
+    for t in earlier:
+        if str(t.get("size")) != size or {t.get("name_a"), t.get("name_b")} != {a, b} \
+                or list(t.get("seed_numbers") or []) != seeds or not seeds:
+            continue
+        res = PairedResult(**{k: t[k] for k in fields if k in t})
+        if res.name_a != a:  # A is the higher mean; written the other way round, turn it
+            res = dataclasses.replace(res, name_a=a, name_b=b, score_a=res.score_b, score_b=res.score_a,
+                                      delta=-res.delta, ci_low=-res.ci_high, ci_high=-res.ci_low)
+        return {"size": t["size"], "train_pairs": t.get("train_pairs"), **res.to_dict(),
+                "significant": res.significant(alpha), "verdict": verdict(res, where, alpha), "carried": True}
+    return None
 
 
 def _tests_at(sig: list[dict], size: str) -> dict[tuple[str, str], PairedResult]:
@@ -128,6 +155,11 @@ def significance_blocks(exp: Experiment, records: list[dict], sig: list[dict], h
                         "strategy paired with the same seed of the other, and compares the mean BLEU over the "
                         "drawn seeds. Every seed that both strategies finished is used (all tests are in "
                         "significance.json)."))
+    carried = sum(1 for t in sig if t.get("carried"))
+    if carried:
+        blocks.append(("p", f"{carried} of the {len(sig)} tests are carried from the previous report (`carried` in "
+                            "significance.json): their runs' test translations were not kept, so they cannot be "
+                            "tested again here."))
     blocks.append(("h", 3, "Winner per size"))
     blocks.append(("ul", [w["line"] for w in winners(exp, records, sig)]))
     blocks.append(("h", 3, "Significance matrix"))
