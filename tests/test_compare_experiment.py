@@ -189,6 +189,40 @@ def test_a_part_of_the_grid_trains_only_its_runs(grid):
     assert "char" in (out / "report.md").read_text(encoding="utf-8")
 
 
+def test_again_retrains_a_finished_part_reproduces_it_and_keeps_the_old_folder(grid):
+    """--again --strategies word --sizes 60 --seeds 1: the finished run trains again from scratch (CPU training
+    is deterministic for a seed, so it scores the same), its old folder is kept as .before_again, the new record
+    is appended and counts; nothing outside the part trains."""
+    out = grid["out"]
+    before = read_results(out)
+    old = next(r for r in before if (r["strategy"], r["size"]) == ("word", 60))
+    lines, spy = [], TrainSpy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", spy)
+        run_experiment(experiment(), output_dir=out, progress=False, log=lines.append, strategies=["word"],
+                       sizes=["60"], seeds=[1], again=True)
+    assert spy.calls == ["word-n60-s1"]
+    assert (out / "runs/word/n60_s1.before_again/model.safetensors").is_file()
+    assert any(f"n60_s1: trained again (--again); before: test BLEU {old['test_bleu']}" in line for line in lines)
+    after = read_results(out)
+    assert len(after) == len(before) + 1
+    new = after[-1]
+    assert (new["strategy"], new["size"], new["status"]) == ("word", 60, "ok")
+    assert (new["test_bleu"], new["steps"]) == (old["test_bleu"], old["steps"])
+    assert read_hypotheses(out, "runs/word/n60_s1") == read_hypotheses(out, "runs/word/n60_s1.before_again")
+
+
+def test_again_needs_a_part_and_seeds_must_exist(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiment_mod, "train", lambda *a, **k: pytest.fail("trained despite a refusal"))
+    with pytest.raises(ConfigError, match=r"--again trains finished runs again: name them with --strategies"):
+        run_experiment(experiment(), output_dir=tmp_path / "x", log=quiet, again=True)
+    with pytest.raises(ConfigError, match=r"--seeds 7 is not one of the experiment's seeds \(1\)"):
+        run_experiment(experiment(), output_dir=tmp_path / "x", log=quiet, seeds=[7])
+    from vectorseq.cli import main
+
+    assert main(["compare", "x.yaml", "--seeds", "1,two"]) != 0
+
+
 @pytest.mark.parametrize("kw, message", [
     ({"strategies": ["glove*"]}, r"--strategies 'glove\*' matches none of the experiment's strategies \(word, char"),
     ({"sizes": ["3000"]}, r"--sizes '3000' is not one of the experiment's sizes \(60, all\)"),

@@ -23,7 +23,7 @@ from .demo_multilingual import run_multilingual_demo
 from .embeddings.idf_report import idf_changes, idf_table
 from .embeddings.inspection import inspect_vectors
 from .embeddings.segmentation import segmentation_figure, segmentation_table, segmentation_weights
-from .errors import VectorseqError
+from .errors import ConfigError, VectorseqError
 from .evaluation import evaluate, evaluate_directions, folder_split
 from .explain_text import format_explanation
 from .export import CT2Translator, export_model
@@ -260,13 +260,24 @@ def _csv(text: str | None) -> list[str] | None:
     return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _seeds(text: str | None) -> list[int] | None:
+    items = _csv(text)
+    if items is None:
+        return None
+    bad = [t for t in items if not t.lstrip("-").isdigit()]
+    if bad:
+        raise ConfigError(f"compare: --seeds takes whole numbers separated by commas (e.g. '1,2'), got {bad[0]!r}")
+    return [int(t) for t in items]
+
+
 def cmd_compare(a: argparse.Namespace) -> int:
     if a.plan:
         print(plan_text(load_experiment(a.experiment, output_dir=a.output), workers=a.workers,
                         seconds_per_update=a.seconds_per_update))
         return 0
     run_experiment(a.experiment, output_dir=a.output, report_only=a.report_only, progress=not a.quiet,
-                   workers=a.workers, strategies=_csv(a.strategies), sizes=_csv(a.sizes), merge=a.merge)
+                   workers=a.workers, strategies=_csv(a.strategies), sizes=_csv(a.sizes), merge=a.merge,
+                   seeds=_seeds(a.seeds), again=a.again)
     return 0
 
 
@@ -459,6 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="train only these strategies (comma-separated shell patterns, e.g. 'subword_*,bytes'): "
                          "one machine runs a part of the grid, another the rest")
     cp.add_argument("--sizes", metavar="SIZES", help="train only these sizes (comma-separated, e.g. '3000,all')")
+    cp.add_argument("--seeds", metavar="SEEDS", help="train only these seeds (comma-separated, e.g. '1,2')")
+    cp.add_argument("--again", action="store_true",
+                    help="train the runs chosen by --strategies/--sizes/--seeds again even where they finished "
+                         "(after a code change, to check a run reproduces, or to recover lost translations); the "
+                         "new record replaces the old one in the report, the old folder is kept as "
+                         "NAME.before_again")
     cp.add_argument("--merge", metavar="FOLDER",
                     help="add the runs another machine's compare finished in FOLDER (its output folder: "
                          "results.jsonl and runs/) and this one has not, then write the report; trains nothing")

@@ -256,17 +256,21 @@ def _report_only(exp: Experiment, log: Callable) -> Path:
     return report
 
 
-def _pending(exp: Experiment, splits: dict[str, Any], log: Callable,
-             chosen: list[Run] | None = None) -> list[tuple[int, Run, Config, dict]]:
+def _pending(exp: Experiment, splits: dict[str, Any], log: Callable, chosen: list[Run] | None = None,
+             again: bool = False) -> list[tuple[int, Run, Config, dict]]:
     """The runs of the grid (of ``chosen``, a part of it, when given) without an ``ok`` result for their config
-    yet, with the data each trains on."""
+    yet, with the data each trains on; ``again``: every run of ``chosen``, finished or not."""
     out, runs = exp.output_dir, exp.runs()
     done = {record_key(r): r for r in read_results(out)}
     subsets: dict[tuple, dict[str, Any]] = {}  # (size, seed) -> the splits every strategy trains on
     todo = []
     for i, run in enumerate(runs, 1):
-        if (chosen is not None and run not in chosen) or is_finished(exp, run, done.get(run.key)):
+        if chosen is not None and run not in chosen:
             continue
+        if is_finished(exp, run, done.get(run.key)):
+            if not again:
+                continue
+            _set_aside(out / run.dirname, done[run.key], log)
         cfg = exp.run_config(run.strategy, run.size, run.seed)
         key = (run.size, run.seed)
         if key not in subsets:
@@ -280,11 +284,25 @@ def _pending(exp: Experiment, splits: dict[str, Any], log: Callable,
         + (f"{len(runs) + cut} runs, {cut} cut (reasons in the report): {len(runs)}" if cut else f"{len(runs)}")
         + f" runs -> {out}")
     if chosen is not None:
-        log(f"{len(runs) - len(chosen)} runs outside --strategies/--sizes left to another machine or command")
+        log(f"{len(runs) - len(chosen)} runs outside --strategies/--sizes/--seeds left to another machine or command")
     finished = len(runs if chosen is None else chosen) - len(todo)
     if finished:
         log(f"{finished} finished runs skipped (results.jsonl)")
     return todo
+
+
+def _set_aside(model_dir: Path, record: dict[str, Any], log: Callable) -> None:
+    """Before a finished run trains again (--again): its folder moves to NAME.before_again (so its model and
+    translations are kept until the next --again of the same run); its record stays in results.jsonl, where the
+    new one, appended later, takes its place."""
+    log(f"  {model_dir.name}: trained again (--again); before: test BLEU {record.get('test_bleu')}, "
+        f"{record.get('steps')} steps")
+    if not model_dir.exists():
+        return
+    aside = model_dir.with_name(model_dir.name + ".before_again")
+    if aside.exists():
+        shutil.rmtree(aside)
+    model_dir.rename(aside)
 
 
 def _log_record(rec: dict[str, Any], log: Callable) -> None:
@@ -296,10 +314,10 @@ def _log_record(rec: dict[str, Any], log: Callable) -> None:
 
 
 def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Callable, workers: int = 1,
-              chosen: list[Run] | None = None) -> None:
-    """Every pending run (of ``chosen``, when given), one record each in results.jsonl (written by this process
-    only, as runs finish)."""
-    todo = _pending(exp, splits, log, chosen)
+              chosen: list[Run] | None = None, again: bool = False) -> None:
+    """Every pending run (of ``chosen``, when given; all of them with ``again``), one record each in
+    results.jsonl (written by this process only, as runs finish)."""
+    todo = _pending(exp, splits, log, chosen, again)
     n = len(exp.runs())
     if workers > 1 and len(todo) > 1:
         run_in_workers(exp, todo, workers, log, on_record=lambda rec: (append_result(exp.output_dir, rec),
@@ -316,7 +334,7 @@ def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Call
 def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | None = None, report_only: bool = False,
                    progress: bool = True, log: Callable[..., Any] = print, workers: int = 1,
                    strategies: list[str] | None = None, sizes: list[str] | None = None,
-                   merge: str | Path | None = None) -> Path:
+                   merge: str | Path | None = None, seeds: list[int] | None = None, again: bool = False) -> Path:
     """Run (or resume) every run of an experiment, then write the report; returns the path of ``report.md``
     (``report.html``, ``results.jsonl`` and the model folders are beside it).
 
@@ -324,14 +342,20 @@ def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | Non
     ``log`` receives one line per run, the summary table and the significance verdicts (``progress=False``
     also silences the training progress bar and the per-validation lines). ``workers > 1`` trains that many
     runs at once, each in its own single-thread process (:mod:`vectorseq.compare.workers`). ``strategies``
-    (shell patterns) and ``sizes`` train only that part of the grid (:meth:`Experiment.runs_matching`); the
-    report still covers every finished run. ``merge`` (another machine's output folder) adds the runs it
+    (shell patterns), ``sizes`` and ``seeds`` train only that part of the grid (:meth:`Experiment.runs_matching`);
+    the report still covers every finished run. ``again`` trains that part again even where it has finished
+    (after a code change, to check that a run reproduces, or to recover translations that were lost); the new
+    record replaces the old one in the report. ``merge`` (another machine's output folder) adds the runs it
     finished and this folder has not, then writes the report, training nothing.
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"compare: workers must be a positive integer, got {workers!r}")
     exp = load_experiment(path_or_dict, output_dir)
-    chosen = None if strategies is None and sizes is None else exp.runs_matching(strategies, sizes)
+    whole = strategies is None and sizes is None and seeds is None
+    if again and whole:
+        raise ConfigError("compare --again trains finished runs again: name them with --strategies, --sizes "
+                          "and/or --seeds (for the whole grid, delete the output folder instead)")
+    chosen = None if whole else exp.runs_matching(strategies, sizes, seeds)
     if merge is not None:
         merge_from(exp, merge, log)
     if report_only or merge is not None:
@@ -340,7 +364,7 @@ def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | Non
     out.mkdir(parents=True, exist_ok=True)
     (out / EXPERIMENT_FILE).write_text(yaml.safe_dump(exp.to_dict(), sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
-    _run_grid(exp, _load_data(exp, out), progress, log, workers, chosen)
+    _run_grid(exp, _load_data(exp, out), progress, log, workers, chosen, again)
     report = write_report(exp, out)
     log("\n" + summary_table(latest_results(read_results(out), exp.runs())) + "\n")
     sig = json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8"))

@@ -250,10 +250,12 @@ class Experiment:
         """Why ``run`` is cut from the grid (the first ``cut:`` entry covering it), or None."""
         return next((c.reason for c in self.cuts if c.covers(run)), None)
 
-    def runs_matching(self, strategies: list[str] | None = None, sizes: list[str] | None = None) -> list[Run]:
-        """The part of the grid whose strategy matches one of ``strategies`` (shell patterns such as ``subword_*``)
-        and whose size is one of ``sizes`` (numbers, or ``all``); None: no restriction. One machine can run a
-        part of a grid (say, the strategies whose pretrained vectors it holds) while another runs the rest."""
+    def runs_matching(self, strategies: list[str] | None = None, sizes: list[str] | None = None,
+                      seeds: list[int] | None = None) -> list[Run]:
+        """The part of the grid whose strategy matches one of ``strategies`` (shell patterns such as ``subword_*``),
+        whose size is one of ``sizes`` (numbers, or ``all``) and whose seed is one of ``seeds``; None: no
+        restriction. One machine can run a part of a grid (say, the strategies whose pretrained vectors it holds)
+        while another runs the rest."""
         for pattern in strategies or []:
             if not fnmatch.filter(self.strategies, pattern):
                 raise ConfigError(f"{self.source}: --strategies {pattern!r} matches none of the experiment's "
@@ -263,9 +265,15 @@ class Experiment:
             if str(size) not in labels:
                 raise ConfigError(f"{self.source}: --sizes {size!r} is not one of the experiment's sizes "
                                   f"({', '.join(labels)})")
+        every_seed = sorted({sd for n in self.sizes for sd in self.seeds_at(n)})
+        for seed in seeds or []:
+            if seed not in every_seed:
+                raise ConfigError(f"{self.source}: --seeds {seed!r} is not one of the experiment's seeds "
+                                  f"({', '.join(map(str, every_seed))})")
         return [r for r in self.runs()
                 if (strategies is None or any(fnmatch.fnmatchcase(r.strategy, p) for p in strategies))
-                and (sizes is None or str(r.label) in {str(s) for s in sizes})]
+                and (sizes is None or str(r.label) in {str(s) for s in sizes})
+                and (seeds is None or r.seed in seeds)]
 
     def seeds_at(self, size: int | None) -> list[int]:
         """The seeds trained at ``size`` pairs."""
