@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publish a comparison: rebuild its report and copy what is committed into docs/results/NAME: report.md/.html,
 # figures/, results.jsonl, significance.json, experiment.yaml and archive/ (each run's test translations and
-# training log, gzipped: enough to rebuild the whole report). Never the model folders (too large) or the test
+# training log: enough to rebuild the whole report). Never the model folders (too large) or the test
 # split (the dataset's own files). Usage: bash scripts/publish_results.sh NAME   (reads runs/compare/NAME)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -187,15 +187,15 @@ def _finish(exp, out, refs, run):
 
 def test_the_report_rebuilds_from_the_archive_without_model_folders(tmp_path):
     """The committed form of a study: results.jsonl beside archive/ (each run's translations and training log,
-    gzipped), without runs/: the rebuilt report has the same tests and the same training curves."""
+    as plain text), without runs/: the rebuilt report has the same tests and the same training curves."""
     exp, refs = _synthetic_grid(tmp_path)
     for run in exp.runs():
         _finish(exp, tmp_path, refs, run)
     md = write_report(exp, tmp_path).read_text(encoding="utf-8")
     sig = (tmp_path / "significance.json").read_text()
     curves = (tmp_path / "figures" / "training_curves.svg").stat().st_size
-    archived = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / ARCHIVE_DIR).rglob("*.gz"))
-    assert archived == [f"archive/runs/{s}/n50_s{sd}/{f}.gz" for s in ("good", "poor") for sd in (1, 2)
+    archived = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / ARCHIVE_DIR).rglob("*.*"))
+    assert archived == [f"archive/runs/{s}/n50_s{sd}/{f}" for s in ("good", "poor") for sd in (1, 2)
                         for f in sorted((HYPOTHESES_FILE, LOG_FILE))]
     shutil.rmtree(tmp_path / "runs")
     (tmp_path / "significance.json").unlink()  # nothing carried: every test is computed again from the archive

@@ -13,13 +13,11 @@ Output folder
     split; ``experiment.yaml``: the resolved experiment (the base inlined), so ``vectorseq compare OUTPUT_DIR
     --report-only`` works without the original file; ``report.md``, ``report.html``, ``figures/``,
     ``significance.json`` (see :mod:`vectorseq.compare.report`); ``archive/runs/STRATEGY/nSIZE_sSEED/``: the
-    run's test translations and training log, gzipped, so that the folder without ``runs/`` (as committed or
+    run's test translations and training log, so that the folder without ``runs/`` (as committed or
     copied) still rebuilds the whole report.
 """
 from __future__ import annotations
 
-import gzip
-import json
 import math
 from collections import OrderedDict
 from pathlib import Path
@@ -33,7 +31,7 @@ from .spec import Run
 RESULTS_FILE = "results.jsonl"
 TEST_SRC_FILE = "test.src.txt"
 TEST_REF_FILE = "test.ref.txt"
-#: each run's test translations and training log, gzipped (see :func:`archive_run`)
+#: each run's test translations and training log (see :func:`archive_run`)
 ARCHIVE_DIR = "archive"
 _ARCHIVED = (HYPOTHESES_FILE, LOG_FILE)
 
@@ -92,10 +90,7 @@ def latest_results(records: list[dict[str, Any]], runs: list[Run] | None = None)
 # ------------------------------------------------------------------------------------------- files
 def read_lines(path: Path) -> list[str]:
     """Lines written by :func:`write_lines` (empty lines are kept: an empty translation is a line)."""
-    return _split_lines(path.read_text(encoding="utf-8"))
-
-
-def _split_lines(text: str) -> list[str]:
+    text = path.read_text(encoding="utf-8")
     if not text:
         return []
     return (text[:-1] if text.endswith("\n") else text).split("\n")
@@ -106,19 +101,20 @@ def write_lines(path: Path, lines: list[str]) -> None:
 
 
 def _archived(out: Path, model_dir: str, name: str) -> Path:
-    return out / ARCHIVE_DIR / model_dir / (name + ".gz")
+    return out / ARCHIVE_DIR / model_dir / name
 
 
 def archive_run(out: Path, model_dir: str) -> bool:
-    """Keep a finished run's test translations and training log beside results.jsonl, gzipped, so the report can
-    be rebuilt (significance, training curves) from the output folder without its model folders, which are too
-    large to commit or copy. A retrained run's files replace its archived ones. Returns whether anything changed."""
+    """Keep a finished run's test translations and training log beside results.jsonl, so the report can be
+    rebuilt (significance, training curves) from the output folder without its model folders, which are too
+    large to commit or copy (plain text: git compresses what it stores, and the files stay readable). A
+    retrained run's files replace its archived ones. Returns whether anything changed."""
     wrote = False
     for name in _ARCHIVED:
         src, dst = out / model_dir / name, _archived(out, model_dir, name)
         if not src.is_file():
             continue
-        data = gzip.compress(src.read_bytes(), mtime=0)  # mtime 0: the same file always gives the same bytes
+        data = src.read_bytes()
         if dst.is_file() and dst.read_bytes() == data:
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -129,36 +125,24 @@ def archive_run(out: Path, model_dir: str) -> bool:
     return wrote
 
 
-def _run_text(out: Path, model_dir: str, name: str) -> str | None:
-    """A run file's text from its model folder, else from the archive; None when neither has it."""
-    p = out / model_dir / name
-    if p.is_file():
-        return p.read_text(encoding="utf-8")
-    a = _archived(out, model_dir, name)
-    return gzip.decompress(a.read_bytes()).decode("utf-8") if a.is_file() else None
+def _run_file(out: Path, model_dir: str, name: str) -> Path | None:
+    """A run's file in its model folder, else in the archive; None when neither has it."""
+    for p in (out / model_dir / name, _archived(out, model_dir, name)):
+        if p.is_file():
+            return p
+    return None
 
 
 def read_hypotheses(out: Path, model_dir: str) -> list[str] | None:
     """A run's test translations (model folder or archive), or None when it has none."""
-    text = _run_text(out, model_dir, HYPOTHESES_FILE)
-    return None if text is None else _split_lines(text)
+    p = _run_file(out, model_dir, HYPOTHESES_FILE)
+    return None if p is None else read_lines(p)
 
 
 def read_history(out: Path, model_dir: str) -> list[dict[str, Any]]:
     """The records of a run's train_log.jsonl (model folder or archive; empty when there is none)."""
-    p = out / model_dir / LOG_FILE
-    if p.is_file():
-        return read_jsonl(p, skip_broken=True)
-    text = _run_text(out, model_dir, LOG_FILE) or ""
-    return [r for line in text.splitlines() if (r := _json_or_none(line)) is not None]
-
-
-def _json_or_none(line: str) -> dict[str, Any] | None:
-    try:
-        r = json.loads(line)
-    except ValueError:
-        return None  # a line cut short by an interruption, as read_jsonl(skip_broken=True) skips it
-    return r if isinstance(r, dict) else None
+    p = _run_file(out, model_dir, LOG_FILE)
+    return [] if p is None else read_jsonl(p, skip_broken=True)  # a line cut short by an interruption is skipped
 
 
 # ------------------------------------------------------------------------------------------- numbers
