@@ -5,7 +5,7 @@
 # split (the dataset's own files). Usage: bash scripts/publish_results.sh NAME   (reads runs/compare/NAME)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name=${1:?usage: bash scripts/publish_results.sh NAME (the experiment's output folder is runs/compare/NAME)}
+name=${1:?usage: bash scripts/publish_results.sh NAME, for the output folder runs/compare/NAME}
 src=runs/compare/$name
 dst=docs/results/$name
 [ -f "$src/results.jsonl" ] || { echo "$src/results.jsonl: no results to publish; run vectorseq compare first" >&2; exit 2; }

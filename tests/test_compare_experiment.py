@@ -203,7 +203,7 @@ def test_again_retrains_a_finished_part_reproduces_it_and_keeps_the_old_folder(g
                        sizes=["60"], seeds=[1], again=True)
     assert spy.calls == ["word-n60-s1"]
     assert (out / "runs/word/n60_s1.before_again/model.safetensors").is_file()
-    assert any(f"n60_s1: trained again (--again); before: test BLEU {old['test_bleu']}" in line for line in lines)
+    assert any(f"word/n60_s1: trained again (--again); before: test BLEU {old['test_bleu']}" in line for line in lines)
     after = read_results(out)
     assert len(after) == len(before) + 1
     new = after[-1]

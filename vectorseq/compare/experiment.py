@@ -295,8 +295,8 @@ def _set_aside(model_dir: Path, record: dict[str, Any], log: Callable) -> None:
     """Before a finished run trains again (--again): its folder moves to NAME.before_again (so its model and
     translations are kept until the next --again of the same run); its record stays in results.jsonl, where the
     new one, appended later, takes its place."""
-    log(f"  {model_dir.name}: trained again (--again); before: test BLEU {record.get('test_bleu')}, "
-        f"{record.get('steps')} steps")
+    log(f"  {model_dir.parent.name}/{model_dir.name}: trained again (--again); before: test BLEU "
+        f"{record.get('test_bleu')}, {record.get('steps')} steps")
     if not model_dir.exists():
         return
     aside = model_dir.with_name(model_dir.name + ".before_again")
