@@ -77,3 +77,13 @@ def test_a_difference_one_seed_shows_and_another_reverses_is_not_significant():
     b = [_drop(refs, 0.5, 3), _drop(refs, 0.9, 4)]
     assert paired_bootstrap(a[0], b[0], refs).significant() and paired_bootstrap(a[1], b[1], refs).significant()
     assert not seeded_bootstrap(a, b, refs).significant()
+
+
+def test_a_system_without_a_test_against_the_best_is_neither_tied_nor_beaten():
+    refs = _corpus()
+    a = [_drop(refs, 0.6, 1)]
+    same = seeded_bootstrap(a, [list(h) for h in a], refs, name_a="A", name_b="B")
+    w = winner(["A", "B", "C"], {("A", "B"): same})  # C: no seed with translations on both sides
+    assert (w["winner"], w["tied"], w["untested"]) == (None, ["A", "B"], ["C"])
+    w = winner(["C", "A", "B"], {("A", "B"): same})  # the best mean has no test at all: no verdict
+    assert (w["winner"], w["tied"], w["untested"], w["result"]) == (None, [], ["A", "B"], None)

@@ -185,21 +185,24 @@ def verdict(result: PairedResult, where: str = "", alpha: float = 0.05) -> str:
 def winner(ranked: Sequence[str], tests: dict[tuple[str, str], PairedResult], alpha: float = 0.05) -> dict:
     """The winner of a group of systems: ``ranked`` best mean score first, ``tests[(a, b)]`` their paired tests.
 
-    Returns ``{"winner": NAME or None, "tied": [names], "result": the best-vs-runner-up test or None}``: the best
-    system wins when it is significantly better than the runner-up; otherwise ``winner`` is None and ``tied``
-    lists every system not significantly worse than the best.
+    Returns ``{"winner": NAME or None, "tied": [names], "untested": [names], "result": the best-vs-runner-up test
+    or None}``: the best system wins when it is significantly better than the runner-up; otherwise ``winner`` is
+    None and ``tied`` lists every system not significantly worse than the best. ``untested``: the systems
+    without a test against the best (no seed both have translations of), which are neither tied nor beaten.
     """
     if not ranked:
-        return {"winner": None, "tied": [], "result": None}
+        return {"winner": None, "tied": [], "untested": [], "result": None}
     best = ranked[0]
-    if len(ranked) == 1:
-        return {"winner": best, "tied": [], "result": None}
 
     def test(other: str) -> PairedResult | None:
         return tests.get((best, other)) or tests.get((other, best))
 
-    first = test(ranked[1])
-    if first is not None and first.significant(alpha) and first.delta != 0:
-        return {"winner": best, "tied": [], "result": first}
-    tied = [best] + [s for s in ranked[1:] if (t := test(s)) is None or not (t.significant(alpha) and t.delta)]
-    return {"winner": None, "tied": tied, "result": first}
+    untested = [s for s in ranked[1:] if test(s) is None]
+    tested = [s for s in ranked[1:] if s not in untested]
+    if not tested:
+        return {"winner": best if len(ranked) == 1 else None, "tied": [], "untested": untested, "result": None}
+    first = test(tested[0])
+    if first.significant(alpha) and first.delta != 0:
+        return {"winner": best, "tied": [], "untested": untested, "result": first}
+    tied = [best] + [s for s in tested if not ((t := test(s)).significant(alpha) and t.delta)]
+    return {"winner": None, "tied": tied, "untested": untested, "result": first}

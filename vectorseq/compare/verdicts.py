@@ -107,16 +107,23 @@ def winners(exp: Experiment, records: list[dict], sig: list[dict]) -> list[dict[
     """Per size: the strategy with the best mean BLEU, and whether it beats the runner-up significantly."""
     out = []
     for size in sorted({str(s["size"]) for s in sig}, key=size_order):
-        w = winner(ranked_strategies(exp, records, size), _tests_at(sig, size), exp.report.alpha)
+        ranked = ranked_strategies(exp, records, size)
+        w = winner(ranked, _tests_at(sig, size), exp.report.alpha)
         first = w["result"]
         where = next((f"at {s['train_pairs']:,} pairs" if s.get("train_pairs") else f"at size {size}"
                       for s in sig if str(s["size"]) == size), "")
         text = verdict(first, where, exp.report.alpha) if first else ""
-        if w["winner"]:
+        if w["winner"] and first:
             line = f"{where}: **{w['winner']}** wins ({text})"
-        else:
+        elif w["tied"]:
             line = f"{where}: tied between {', '.join(w['tied'])} ({text}; the best is not significantly better)"
-        out.append({"size": size, "winner": w["winner"], "tied": w["tied"], "line": line})
+        else:
+            line = f"{where}: **{ranked[0]}** has the best mean BLEU"
+        if w["untested"]:
+            line += (f"; not tested against {', '.join(w['untested'])} (no seed where both have test "
+                     "translations)")
+        out.append({"size": size, "winner": w["winner"], "tied": w["tied"], "untested": w["untested"],
+                    "line": line})
     return out
 
 
