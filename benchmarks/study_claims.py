@@ -7,11 +7,16 @@ seeds, the difference, the seeded paired-bootstrap p-value the report computed, 
 of the new verdict is where it changes; ``--markdown`` ends with that summary, one line per claim.
 
     python benchmarks/study_claims.py docs/results/study_multi30k [--markdown]
+    python benchmarks/study_claims.py docs/results/study_multi30k --readme README.md   # rewrite its block
+
+``--readme`` replaces the README's block for the folder, between ``<!-- study_claims: FOLDER -->`` and
+``<!-- /study_claims -->``, with the summary and the table (tests/test_study_claims.py checks every such block).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -136,13 +141,35 @@ def summary_markdown(rows: list[dict]) -> str:
     return "\n".join(f"- *\"{s['claim']}\"*: {s['summary']}" for s in summary(rows))
 
 
+def block(folder: str, rows: list[dict]) -> str:
+    """The README block of ``folder`` (as written in its opening marker), markers included."""
+    return f"<!-- study_claims: {folder} -->\n{summary_markdown(rows)}\n\n{markdown(rows)}\n<!-- /study_claims -->"
+
+
+def readme_blocks(text: str) -> list[tuple[str, str]]:
+    """Every (folder, block) of a README."""
+    return [(m.group(1), m.group(0)) for m in
+            re.finditer(r"<!-- study_claims: (\S+) -->\n.*?<!-- /study_claims -->", text, flags=re.S)]
+
+
+def update_readme(readme: Path, folder: str, rows: list[dict]) -> None:
+    text = readme.read_text(encoding="utf-8")
+    old = dict(readme_blocks(text)).get(folder)
+    if old is None:
+        raise SystemExit(f"{readme}: no block <!-- study_claims: {folder} --> ... <!-- /study_claims --> to replace")
+    readme.write_text(text.replace(old, block(folder, rows)), encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path, help="a compare output folder (results.jsonl, significance.json)")
     ap.add_argument("--markdown", action="store_true", help="a Markdown table instead of JSON")
+    ap.add_argument("--readme", type=Path, help="rewrite this README's block for the folder instead of printing")
     a = ap.parse_args()
     rows = evaluate(a.folder)
-    if a.markdown:
+    if a.readme:
+        update_readme(a.readme, a.folder.as_posix(), rows)
+    elif a.markdown:
         print(markdown(rows) + "\n\n" + summary_markdown(rows))
     else:
         print(json.dumps({"rows": rows, "summary": summary(rows)}, indent=1))
