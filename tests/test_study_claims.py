@@ -69,3 +69,15 @@ def test_readme_update_replaces_only_its_own_block(tmp_path):
     assert text.startswith("intro\n<!-- study_claims: r -->\n- *\"TF-IDF is inferior to embeddings\"*: no significant")
     assert "old" not in text and text.endswith(other + "\n")
     assert "| TF-IDF is inferior to embeddings | 1,000 | learned_word | tfidf_sentence_vector | 14.5 ± 0.7 |" in text
+
+
+def test_the_committed_studies_carry_their_archived_translations():
+    """docs/results/NAME/archive/ is what rebuilds a study's report without its model folders: it must be
+    committed, not caught by the ignore rule for the top-level runs/ folder."""
+    import subprocess
+
+    probe = "docs/results/study_multi30k/archive/runs/learned_word/n10000_s1/hyps.txt"
+    ignored = subprocess.run(["git", "check-ignore", "-q", probe], cwd=REPO).returncode == 0
+    assert not ignored, f"{probe} is git-ignored: the archive would never be committed (see .gitignore)"
+    assert claims.evaluate(REPO / "docs/results/study_multi30k")  # and the study's rows come from that folder
+    assert (REPO / probe).is_file()
