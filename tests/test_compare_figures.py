@@ -33,3 +33,15 @@ def test_many_strategies_get_distinct_colours_and_markers():
     colors, markers = figures._colors(names), figures._markers(names)
     assert len(set(colors.values())) == 17
     assert len({(colors[s], markers[s]) for s in names}) == 17 and markers["s0"] != markers["s1"]
+
+
+def test_the_panel_against_the_reference_pairs_seeds(tmp_path, monkeypatch):
+    """At a size where the reference has two seeds and another strategy one, the difference is taken on the
+    common seed (as the report's paired test is), not mean minus mean over different seed sets."""
+    bleu = {"learned": {1000: [14.0, 15.0], 10000: [29.5, 28.5]}, "glove": {1000: [15.0, 15.0], 10000: [31.0]}}
+    saved = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, out, stem, **k: saved.update(fig=fig) or stem)
+    figures.learning_curve_figure(aggregate(_records(bleu)), list(bleu), tmp_path)
+    against = saved["fig"].axes[1]
+    lines = {tuple(round(y, 6) for y in line.get_ydata()) for line in against.get_lines()}
+    assert (0.5, 1.5) in lines  # 1,000: (1 + 0) / 2; 10,000: seed 1 only, 31.0 - 29.5 (not 31.0 - 29.0)

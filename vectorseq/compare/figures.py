@@ -58,9 +58,25 @@ def _curve_points(rows: list[dict], strategy: str) -> list[tuple[int, float, flo
                   for r in rows if r["strategy"] == strategy and "test_bleu" in r["mean"] and r["train_pairs"])
 
 
+def _paired_deltas(rows: list[dict], strategy: str, ref: str) -> list[tuple[int, float]]:
+    """(training pairs, mean over the seeds both finished of strategy minus ref test BLEU), smallest size first:
+    paired like the report's tests, so a size where one side has more seeds does not mix seed sets."""
+    by = {(r["strategy"], r["train_pairs"]): {x["seed"]: x["test_bleu"] for x in r["records"]
+                                              if isinstance(x.get("test_bleu"), (int, float))}
+          for r in rows if r["train_pairs"]}
+    out = []
+    for n in sorted({n for s, n in by if s == strategy}):
+        a, b = by[(strategy, n)], by.get((ref, n), {})
+        common = [sd for sd in a if sd in b]
+        if common:
+            out.append((n, sum(a[sd] - b[sd] for sd in common) / len(common)))
+    return out
+
+
 def learning_curve_figure(rows: list[dict], strategies: list[str], out: Path) -> str | None:
     """Test BLEU against training pairs (log x axis), one line per strategy, error bars = std over seeds; beside
-    it, each strategy minus the first one (the reference) at every size, where lines that rise together part.
+    it, each strategy minus the first one (the reference) at every size, over the seeds both finished, where lines
+    that rise together part.
 
     ``rows``: :func:`vectorseq.compare.results.aggregate`; needs two sizes or more. The legend lists the
     strategies best first at the largest size each reached, outside the axes so that it hides no line.
@@ -74,13 +90,12 @@ def learning_curve_figure(rows: list[dict], strategies: list[str], out: Path) ->
     fig, (ax, dx) = _pyplot().subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1]})
     # strategies share each x: a small multiplicative offset keeps their error bars from covering each other
     shift = {s: 1.0 + 0.008 * (i - (len(pts) - 1) / 2) for i, s in enumerate(pts)}
-    ref_at = {n: m for n, m, _ in pts.get(ref, [])}
     for s, p in pts.items():
         style = {"color": colors[s], "marker": markers[s], "markersize": 5, "linewidth": 1.3}
         ax.errorbar([n * shift[s] for n, _, _ in p], [m for _, m, _ in p], yerr=[e for _, _, e in p], capsize=2,
                     label=s, **style)
-        d = [(n, m - ref_at[n]) for n, m, _ in p if n in ref_at]
-        if s != ref and d:
+        d = _paired_deltas(rows, s, ref) if s != ref else []
+        if d:
             dx.plot([n * shift[s] for n, _ in d], [v for _, v in d], **style)
     ticks = sorted(sizes)
     for a in (ax, dx):
@@ -94,7 +109,7 @@ def learning_curve_figure(rows: list[dict], strategies: list[str], out: Path) ->
     ax.set_title("Learning curve (error bars: std over seeds)")
     dx.axhline(0.0, color=colors.get(ref, "black"), linewidth=1.5)
     dx.set_ylabel(f"test BLEU minus {ref}")
-    dx.set_title(f"Against {ref} (the line at 0), mean over seeds")
+    dx.set_title(f"Against {ref} (the line at 0), mean over the seeds both have")
     # legend order: best first at the largest size each strategy reached
     order = sorted(pts, key=lambda s: (-pts[s][-1][0], -pts[s][-1][1]))
     handles, labels = ax.get_legend_handles_labels()
