@@ -25,3 +25,25 @@ def test_capped_runs_say_whether_they_were_still_climbing():
     assert note.startswith("† Not converged: 3 of 4 runs hit the budget cap (capped)") and note.endswith(text)
     assert stop_note(records) == note[: -len(text) - 1]  # without histories: the count alone
     assert stop_note([records[-1]], histories) is None
+
+
+def test_converged_runs_whose_validation_loss_still_fell_are_named():
+    """Patience on validation BLEU fired, but the loss was at its lowest at the last validation: the report names
+    the run (BLEU on a few hundred sentences is noisy); a run whose loss had turned up, and capped runs, are not."""
+    from vectorseq.compare.budget_report import falling_note, still_falling
+
+    def hist(losses):
+        return [{"step": 200 * (i + 1), "valid_loss": v, "valid_bleu": 20.0} for i, v in enumerate(losses)]
+
+    recs = [{"strategy": "glove", "size": 10000, "train_pairs": 10000, "seed": 2, "status": "ok",
+             "stop_class": "converged", "model_dir": "a"},
+            {"strategy": "words", "size": 10000, "train_pairs": 10000, "seed": 2, "status": "ok",
+             "stop_class": "converged", "model_dir": "b"},
+            {"strategy": "capped", "size": 10000, "train_pairs": 10000, "seed": 1, "status": "ok",
+             "stop_class": "capped", "model_dir": "c"}]
+    histories = {"a": hist([2.6, 2.5, 2.45, 2.42]), "b": hist([2.6, 2.4, 2.45, 2.5]), "c": hist([2.6, 2.5])}
+    assert [r["strategy"] for r in still_falling(recs, histories)] == ["glove"]
+    assert falling_note(recs, histories) == (
+        "Stopped while the validation loss still fell: 1 converged run(s) had their lowest validation loss at the "
+        "last validation, so their BLEU patience may have fired on noise: glove (10,000 pairs, seed 2).")
+    assert falling_note(recs[1:], histories) is None

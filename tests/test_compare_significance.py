@@ -65,8 +65,10 @@ def test_several_seeds_identical_systems_tie_and_a_clearly_better_system_wins():
     assert abs(res.delta - round(means[0] - means[1], 2)) < 0.011
     tests = {("C", "A"): res, ("C", "B"): seeded_bootstrap(better, a, refs, name_a="C", name_b="B")}
     assert winner(["C", "A", "B"], tests)["winner"] == "C"
-    tie = winner(["A", "B", "C"], {("A", "B"): same, ("A", "C"): res})
-    assert tie["winner"] is None and tie["tied"] == ["A", "B"]
+    # A and B identical, C significantly worse than A: A and B tie
+    worse = seeded_bootstrap(better, a, refs, name_a="A", name_b="C")
+    tie = winner(["A", "B", "C"], {("A", "B"): same, ("A", "C"): worse})
+    assert tie["winner"] is None and tie["tied"] == ["A", "B"] and tie["beaten_by"] == []
 
 
 def test_a_difference_one_seed_shows_and_another_reverses_is_not_significant():
@@ -87,3 +89,19 @@ def test_a_system_without_a_test_against_the_best_is_neither_tied_nor_beaten():
     assert (w["winner"], w["tied"], w["untested"]) == (None, ["A", "B"], ["C"])
     w = winner(["C", "A", "B"], {("A", "B"): same})  # the best mean has no test at all: no verdict
     assert (w["winner"], w["tied"], w["untested"], w["result"]) == (None, [], ["A", "B"], None)
+
+
+def test_the_best_mean_significantly_beaten_on_the_common_seeds_does_not_win():
+    """Unequal seeds: C has the best mean over its one seed, but A beats it on that seed (A's second seed pulls
+    its mean down). Neither wins; the result names the test that contradicts the ranking."""
+    refs = _corpus()
+    a_seed1 = [_drop(refs, 0.9, 1)]
+    c_seed1 = [_drop(refs, 0.6, 2)]
+    a_over_c = seeded_bootstrap(a_seed1, c_seed1, refs, name_a="A", name_b="C", seed_numbers=[1])
+    assert a_over_c.significant() and a_over_c.delta > 0
+    w = winner(["C", "A"], {("A", "C"): a_over_c})
+    assert (w["winner"], w["tied"], w["beaten_by"], w["result"]) == (None, [], ["A"], a_over_c)
+    # stored the other way round (C as A of the test, a negative delta): the same verdict
+    c_vs_a = seeded_bootstrap(c_seed1, a_seed1, refs, name_a="C", name_b="A", seed_numbers=[1])
+    assert winner(["C", "A"], {("C", "A"): c_vs_a})["beaten_by"] == ["A"]
+    assert winner(["A", "C"], {("C", "A"): c_vs_a})["winner"] == "A"

@@ -70,6 +70,35 @@ def capped_detail(records: list[dict[str, Any]], histories: dict[str, list[dict[
             f"(median; at most {added[-1]:.2f}).")
 
 
+def still_falling(records: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The converged runs whose validation loss was at its lowest at the last validation: patience fired on
+    validation BLEU (noisy on a few hundred sentences) while the loss still fell, so they may have stopped early."""
+    out = []
+    for r in records:
+        if r.get("status") != "ok" or _class(r) != "converged":
+            continue
+        loss = [h["valid_loss"] for h in histories.get(r.get("model_dir"), [])
+                if isinstance(h.get("valid_loss"), (int, float))]
+        if len(loss) > 1 and loss[-1] <= min(loss):
+            out.append(r)
+    return out
+
+
+def falling_note(records: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The sentence naming the runs of :func:`still_falling` (None when there are none)."""
+    runs = still_falling(records, histories)
+    if not runs:
+        return None
+    named = ", ".join(f"{r['strategy']} ({size_label(r)}, seed {r['seed']})" for r in runs)
+    return (f"Stopped while the validation loss still fell: {len(runs)} converged run(s) had their lowest "
+            f"validation loss at the last validation, so their BLEU patience may have fired on noise: {named}.")
+
+
+def size_label(record: dict[str, Any]) -> str:
+    pairs = record.get("train_pairs")
+    return f"{pairs:,} pairs" if pairs else f"size {record.get('size')}"
+
+
 def stop_note(records: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]] | None = None) -> str | None:
     """The sentence flagging capped and time-limited runs (None when every finished run converged), with
     :func:`capped_detail` when the runs' validation histories are given."""

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from ..config import config_from_dict, merge
 from .figures import learning_curve_figure, significance_figure, training_curves_figure
-from .budget_report import budget_blocks, stop_cell, stop_note, stop_text
+from .budget_report import budget_blocks, falling_note, stop_cell, stop_note, stop_text
 from .directions_report import direction_blocks
 from .render import to_html, to_markdown
 from .results import (COLUMNS, RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, aggregate, archive_run, fmt_number,
@@ -94,9 +94,9 @@ def _results_blocks(rows: list[dict], out: Path) -> list[tuple]:
         table.append([row["strategy"], size_text(row), runs, stop_cell(rs)] + cells + [_coverage_cell(rs)])
     histories = {r["model_dir"]: read_history(out, r["model_dir"])  # how far the capped runs were from converging
                  for row in rows for r in row["records"] if r.get("status") == "ok" and r.get("model_dir")}
-    note = stop_note([r for row in rows for r in row["records"]], histories)
-    return [("table", headers, table, ["l", "r", "r", "l"] + ["r"] * len(COLUMNS) + ["l"])] + \
-        ([("p", note)] if note else [])
+    records = [r for row in rows for r in row["records"]]
+    notes = [n for n in (stop_note(records, histories), falling_note(records, histories)) if n]
+    return [("table", headers, table, ["l", "r", "r", "l"] + ["r"] * len(COLUMNS) + ["l"])] + [("p", n) for n in notes]
 
 
 def _coverage_cell(records: list[dict]) -> str:

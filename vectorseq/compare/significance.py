@@ -185,24 +185,33 @@ def verdict(result: PairedResult, where: str = "", alpha: float = 0.05) -> str:
 def winner(ranked: Sequence[str], tests: dict[tuple[str, str], PairedResult], alpha: float = 0.05) -> dict:
     """The winner of a group of systems: ``ranked`` best mean score first, ``tests[(a, b)]`` their paired tests.
 
-    Returns ``{"winner": NAME or None, "tied": [names], "untested": [names], "result": the best-vs-runner-up test
-    or None}``: the best system wins when it is significantly better than the runner-up; otherwise ``winner`` is
-    None and ``tied`` lists every system not significantly worse than the best. ``untested``: the systems
-    without a test against the best (no seed both have translations of), which are neither tied nor beaten.
+    Returns ``{"winner": NAME or None, "tied": [names], "untested": [names], "beaten_by": [names], "result": the
+    test the verdict rests on or None}``: the best system wins when it is significantly better than the runner-up;
+    otherwise ``winner`` is None and ``tied`` lists every system not significantly worse than the best.
+    ``untested``: the systems without a test against the best (no seed both have translations of), neither tied
+    nor beaten. ``beaten_by``: systems significantly better than the best on the seeds both finished (the best's
+    mean is over more seeds, or other ones): then nobody wins and nobody is tied.
     """
     if not ranked:
-        return {"winner": None, "tied": [], "untested": [], "result": None}
+        return {"winner": None, "tied": [], "untested": [], "beaten_by": [], "result": None}
     best = ranked[0]
 
     def test(other: str) -> PairedResult | None:
         return tests.get((best, other)) or tests.get((other, best))
 
+    def lead(t: PairedResult) -> float:  # best minus the other, whichever way round the test was stored
+        return t.delta if t.name_a == best else -t.delta
+
     untested = [s for s in ranked[1:] if test(s) is None]
     tested = [s for s in ranked[1:] if s not in untested]
+    out = {"winner": None, "tied": [], "untested": untested, "beaten_by": [], "result": None}
     if not tested:
-        return {"winner": best if len(ranked) == 1 else None, "tied": [], "untested": untested, "result": None}
+        return {**out, "winner": best if len(ranked) == 1 else None}
+    beaten_by = [s for s in tested if test(s).significant(alpha) and lead(test(s)) < 0]
+    if beaten_by:
+        return {**out, "beaten_by": beaten_by, "result": test(beaten_by[0])}
     first = test(tested[0])
-    if first.significant(alpha) and first.delta != 0:
-        return {"winner": best, "tied": [], "untested": untested, "result": first}
-    tied = [best] + [s for s in tested if not ((t := test(s)).significant(alpha) and t.delta)]
-    return {"winner": None, "tied": tied, "untested": untested, "result": first}
+    if first.significant(alpha) and lead(first) > 0:
+        return {**out, "winner": best, "result": first}
+    tied = [best] + [s for s in tested if not (test(s).significant(alpha) and lead(test(s)) > 0)]
+    return {**out, "tied": tied, "result": first}

@@ -113,7 +113,10 @@ def winners(exp: Experiment, records: list[dict], sig: list[dict]) -> list[dict[
         where = next((f"at {s['train_pairs']:,} pairs" if s.get("train_pairs") else f"at size {size}"
                       for s in sig if str(s["size"]) == size), "")
         text = verdict(first, where, exp.report.alpha) if first else ""
-        if w["winner"] and first:
+        if w["beaten_by"]:
+            line = (f"{where}: no winner yet: **{ranked[0]}** has the best mean BLEU over its seeds, but {text} on "
+                    "the seeds both finished")
+        elif w["winner"] and first:
             line = f"{where}: **{w['winner']}** wins ({text})"
         elif w["tied"]:
             line = f"{where}: tied between {', '.join(w['tied'])} ({text}; the best is not significantly better)"
@@ -123,7 +126,7 @@ def winners(exp: Experiment, records: list[dict], sig: list[dict]) -> list[dict[
             line += (f"; not tested against {', '.join(w['untested'])} (no seed where both have test "
                      "translations)")
         out.append({"size": size, "winner": w["winner"], "tied": w["tied"], "untested": w["untested"],
-                    "line": line})
+                    "beaten_by": w["beaten_by"], "line": line})
     return out
 
 
