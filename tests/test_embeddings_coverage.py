@@ -31,3 +31,14 @@ def test_coverage_report_exact_numbers(tmp_path):
     no_counts = coverage_report(vocab, pm)
     assert no_counts["token_coverage"] is None and no_counts["top_unmatched"][0] == {"word": "zebra", "count": None}
     assert len(coverage_report(vocab, pm, counts, top=2)["top_unmatched"]) == 2
+
+
+def test_the_report_fingerprints_the_pretrained_rows_so_runs_on_other_vectors_tell_apart(tmp_path):
+    """Two vector files with the same words: the same values give the same fingerprint (whatever the random OOV
+    rows), one changed value another; a run's record carries it, so fastText vectors retrained elsewhere show."""
+    vocab = ["<pad>", "<unk>", "the", "cat", "zebra"]
+    same_a = build_matrix(write(tmp_path / "a.txt", "the 1 0\ncat 2 0\n"), vocab, cache_dir=False, seed=1)
+    same_b = build_matrix(write(tmp_path / "b.txt", "cat 2 0\nthe 1 0\n"), vocab, cache_dir=False, seed=2)
+    other = build_matrix(write(tmp_path / "c.txt", "the 1 0\ncat 2 0.5\n"), vocab, cache_dir=False, seed=1)
+    fp = [coverage_report(vocab, pm)["vectors_sha256"] for pm in (same_a, same_b, other)]
+    assert fp[0] == fp[1] != fp[2] and len(fp[0]) == 16

@@ -6,8 +6,11 @@ row was obtained), so it is written next to the weights as ``coverage.json`` by 
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from vectorseq.errors import VectorseqError
 
@@ -16,6 +19,16 @@ __all__ = ["COVERED", "coverage_report"]
 #: Ways a row can come from the vectors (exact, a case fallback, fastText subwords): the covered rows.
 COVERED = ("exact", "lower", "title", "upper", "subword")
 _SPECIAL = ("special", "pad")
+
+
+def _fingerprint(pm: Any) -> str | None:
+    """The first 16 hex digits of the sha256 of the pretrained rows (their values, in vocabulary order): two
+    runs with the same fingerprint started from the same vectors, whatever file they were read from."""
+    matrix, mask = getattr(pm, "matrix", None), getattr(pm, "pretrained_mask", None)
+    if matrix is None or mask is None:
+        return None
+    rows = np.ascontiguousarray(np.asarray(matrix, dtype=np.float32)[np.asarray(mask, dtype=bool)])
+    return hashlib.sha256(rows.tobytes()).hexdigest()[:16]
 
 
 def coverage_report(vocabulary: Sequence[str], pretrained_matrix: Any,
@@ -52,6 +65,7 @@ def coverage_report(vocabulary: Sequence[str], pretrained_matrix: Any,
         "unmatched": len(unmatched),
         "tokens": None, "tokens_covered": None, "token_coverage": None, "matched_tokens": None,
         "tokens_outside_vocabulary": None,
+        "vectors_sha256": _fingerprint(pretrained_matrix),
     }
     if token_counts is None:
         report["top_unmatched"] = [{"word": vocab[i], "count": None} for i in unmatched[:top]]

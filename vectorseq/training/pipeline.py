@@ -113,7 +113,7 @@ def summarize(run: Run, model: torch.nn.Module, state: TrainState, history: list
         tps = [h["tokens_per_s"] for h in history if h.get("tokens_per_s")]
         metrics["tokens_per_s"] = round(float(np.median(tps)), 1) if tps else None
     if coverage:
-        metrics["coverage"] = {k: {m: v.get(m) for m in ("type_coverage", "token_coverage")}
+        metrics["coverage"] = {k: {m: v.get(m) for m in ("type_coverage", "token_coverage", "vectors_sha256")}
                                for k, v in coverage.items()}
     return metrics
 
