@@ -161,7 +161,8 @@ def _coverage(model_dir: Path, metrics: dict[str, Any]) -> dict[str, Any] | None
     p = model_dir / COVERAGE_FILE  # written on a fresh start only; metrics lack it after a resume
     if p.is_file():
         rep = json.loads(p.read_text(encoding="utf-8"))
-        return {k: {m: v.get(m) for m in ("type_coverage", "token_coverage", "vectors_sha256")} for k, v in rep.items()}
+        keep = ("type_coverage", "token_coverage", "vectors_sha256")
+        return {k: {m: v.get(m) for m in keep} for k, v in rep.items()}
     return None
 
 

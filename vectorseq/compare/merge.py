@@ -3,7 +3,8 @@
 A grid can be split between machines with ``--strategies``/``--sizes`` (say, a GPU machine trains the strategies
 whose vectors fit on it, a CPU machine the rest). Each writes its own output folder; merging copies into this
 one every run the other finished and this one has not: the run's folder and its archive (whatever of them
-travelled: at least the test translations, for the report's significance tests) and its record, appended to ``results.jsonl``. A run finished
+travelled: at least the test translations, for the report's significance tests) and its record, appended to
+``results.jsonl``. A run finished
 here is kept as it is: the other machine's result for it is reported as a duplicate, never mixed in.
 """
 from __future__ import annotations
