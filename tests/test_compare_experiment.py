@@ -293,3 +293,32 @@ def test_a_folder_without_model_folders_merges_from_its_archive(grid, tmp_path):
     write_report(exp, out)
     sig = json.loads((out / "significance.json").read_text())
     assert [t["seed_numbers"] for t in sig if t["size"] == "all"] == [[1]]
+
+
+def test_a_larger_cap_continues_finished_runs_and_equals_training_them_afresh(grid, tmp_path):
+    """The budget's max_steps 6 -> 9: the finished word run continues from its checkpoint (its earlier metrics
+    kept aside) instead of training again, and scores what a fresh compare with the larger cap scores."""
+    out, lines = grid["out"], []
+    old = next(r for r in ok_records(out) if (r["strategy"], r["size"]) == ("word", 60))
+    longer = experiment(budget={"max_steps": 9})
+    run_experiment(longer, output_dir=out, progress=False, log=lines.append, strategies=["word"], sizes=["60"])
+    assert any("word/n60_s1: continuing from its last checkpoint under the more patient stopping rule" in line
+               for line in lines)
+    assert not (out / "runs/word/n60_s1.stale").exists()
+    assert json.loads((out / "runs/word/n60_s1/metrics.before.json").read_text())["steps"] == old["steps"] == 6
+    continued = read_results(out)[-1]
+    run_experiment(longer, output_dir=tmp_path / "fresh", progress=False, log=quiet, strategies=["word"],
+                   sizes=["60"])
+    fresh = read_results(tmp_path / "fresh")[-1]
+    assert (continued["steps"], continued["stop_reason"]) == (fresh["steps"], fresh["stop_reason"]) == (9, "max_steps=9")
+    assert (continued["test_bleu"], continued["valid_loss"]) == (fresh["test_bleu"], fresh["valid_loss"])
+    assert read_hypotheses(out, "runs/word/n60_s1") == read_hypotheses(tmp_path / "fresh", "runs/word/n60_s1")
+    assert yaml.safe_load((out / "runs/word/n60_s1/config.yaml").read_text())["training"]["max_steps"] == 9
+
+
+def test_a_smaller_cap_trains_afresh(grid):
+    out, lines = grid["out"], []
+    run_experiment(experiment(budget={"max_steps": 3}), output_dir=out, progress=False, log=lines.append,
+                   strategies=["word"], sizes=["60"])
+    assert (out / "runs/word/n60_s1.stale/metrics.json").is_file()
+    assert read_results(out)[-1]["steps"] == 3

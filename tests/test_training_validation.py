@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+import yaml
 from _tiny_training import quiet, tiny_config
 from safetensors.torch import load_file
 
@@ -133,3 +134,69 @@ def test_model_safetensors_holds_the_best_validations_weights(tmp_path, monkeypa
     assert best.keys() == validated[4].keys()
     assert all(torch.equal(best[k], validated[4][k]) for k in best)
     assert not all(torch.equal(best[k], validated[8][k]) for k in best)  # the weights did move after update 4
+
+
+NOISY = [(5.0, 3.0), (7.0, 2.9), (6.0, 2.5), (6.0, 2.6), (6.0, 2.7), (6.0, 2.8), (6.0, 2.9)]  # updates 2, 4, ...
+
+
+@pytest.mark.parametrize("metric, steps", [("bleu", 8), ("bleu+loss", 10)])
+def test_bleu_plus_loss_waits_while_the_loss_still_falls_and_keeps_the_best_bleu(tmp_path, monkeypatch, metric,
+                                                                               steps):
+    """BLEU peaks at update 4; the loss falls until update 6. Patience 2 by BLEU stops at update 8; bleu+loss
+    counts update 6 as progress (lowest loss) and stops at 10. Both keep the BLEU-best weights of update 4."""
+    _script_validations(monkeypatch, NOISY)
+    res = train(tiny_config(training={"max_steps": 14, "valid_every": 2, "patience": 2,
+                                      "early_stopping_metric": metric}),
+                tmp_path / "m", progress=False, evaluate_test=False, log=quiet)
+    assert (res.steps, res.best["step"], res.metrics["stop_reason"]) == (steps, 4, "patience=2")
+
+
+def _weights(path) -> dict:
+    return load_file(str(path))
+
+
+def test_a_finished_run_resumed_under_a_more_patient_rule_equals_training_under_it(tmp_path, monkeypatch):
+    """A run stopped by BLEU patience, resumed with bleu+loss, continues from its checkpoint (its patience
+    recounted from the log) and ends exactly where a fresh bleu+loss run ends: same steps, best, log, weights.
+    Its config.yaml then records the rule it continued under."""
+    over = {"max_steps": 14, "valid_every": 2, "patience": 2}
+    _script_validations(monkeypatch, NOISY)  # one script for both calls: the resumed run continues it
+    out = tmp_path / "extended"
+    first = train(tiny_config(training={**over, "early_stopping_metric": "bleu"}), out, progress=False,
+                  evaluate_test=False, log=quiet)
+    assert first.steps == 8
+    extended = train(tiny_config(training={**over, "early_stopping_metric": "bleu+loss"}), out, progress=False,
+                     evaluate_test=False, log=quiet)
+    monkeypatch.undo()
+    _script_validations(monkeypatch, NOISY)
+    fresh = train(tiny_config(training={**over, "early_stopping_metric": "bleu+loss"}), tmp_path / "fresh",
+                  progress=False, evaluate_test=False, log=quiet)
+    assert (extended.steps, extended.best["step"]) == (fresh.steps, fresh.best["step"]) == (10, 4)
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    fresh_log = [json.loads(line) for line in (tmp_path / "fresh/train_log.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["train_loss"]) for r in log] == [(r["step"], r["train_loss"]) for r in fresh_log]
+    for name in ("model.safetensors", "checkpoints/last/model.safetensors"):
+        a, b = _weights(out / name), _weights(tmp_path / "fresh" / name)
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
+    assert yaml.safe_load((out / "config.yaml").read_text())["training"]["early_stopping_metric"] == "bleu+loss"
+
+
+def test_resuming_under_a_metric_that_picks_another_best_is_refused(tmp_path, monkeypatch):
+    """Chosen by loss, the best is update 8; by BLEU it would be update 4, whose weights are gone: refused."""
+    _script_validations(monkeypatch, SCORES)
+    out = tmp_path / "m"
+    train(tiny_config(training={"max_steps": 8, "valid_every": 2, "early_stopping_metric": "loss"}), out,
+          progress=False, evaluate_test=False, log=quiet)
+    with pytest.raises(VectorseqError, match=r"best weights were kept at update 8, but training.early_stopping_metric="
+                                             r"'bleu' picks update 4 of its training log"):
+        train(tiny_config(training={"max_steps": 10, "valid_every": 2, "early_stopping_metric": "bleu"}), out,
+              progress=False, evaluate_test=False, log=quiet)
+
+
+def test_replay_patience_counts_like_training():
+    log = [{"step": 2 * (i + 1), "valid_bleu": b, "valid_loss": loss, "valid_chrf": 0.0}
+           for i, (b, loss) in enumerate(NOISY)]
+    assert validation.replay_patience(log, "bleu") == ({"step": 4, "valid_loss": 2.9, "valid_bleu": 7.0,
+                                                         "valid_chrf": 0.0}, 5)
+    assert validation.replay_patience(log, "bleu+loss")[1] == 4
+    assert validation.replay_patience(log, "loss")[0]["step"] == 6

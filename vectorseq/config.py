@@ -336,7 +336,9 @@ class TrainingConfig:
     clip_norm: float | None = _f(1.0, "Clip the gradient norm to this (null = no clipping).", gt=0)
     valid_every: int = _f(500, "Validate every N updates (and at the end).")
     valid_max_sentences: int | None = _f(None, "Decode at most this many validation sentences for BLEU (null = all).")
-    early_stopping_metric: Literal["bleu", "loss"] = _f("bleu", "Which validation score picks the best checkpoint.")
+    early_stopping_metric: Literal["bleu", "loss", "bleu+loss"] = _f(
+        "bleu", "Which validation score picks the best checkpoint and counts for patience; bleu+loss: BLEU picks "
+        "it, and patience counts only validations where neither BLEU nor the validation loss improved.")
     patience: int | None = _f(None, "Stop after this many validations without improvement (null = never).")
     min_steps: int | None = _f(None, "Patience may stop a run only after this many updates (null = no minimum).")
     average_checkpoints: int = _f(0, "Average the last N validations' weights at the end; kept as model.safetensors "

@@ -35,11 +35,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import time
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import torch
@@ -51,8 +53,9 @@ from ..data.multilingual import load_direction_splits
 from ..data.splits import load_splits
 from ..errors import ConfigError, VectorseqError
 from ..evaluation import evaluate, evaluate_directions
-from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, METRICS_FILE, write_json
+from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, LAST_CHECKPOINT, METRICS_FILE, write_json
 from ..training import stop_class, train
+from ..training.extend import only_stopping_differs, relaxes
 from ..translator import Translator, resolve_device
 from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, archive_run, latest_results,
@@ -61,6 +64,9 @@ from .spec import EXPERIMENT_FILE, Experiment, Run, load_experiment
 from .merge import MergeSummary, merge_results
 from .verdicts import winners
 from .workers import run_in_workers
+
+
+METRICS_BEFORE_FILE = "metrics.before.json"  # a continued run's metrics under its earlier stopping rule
 
 
 def config_hash(cfg: Config) -> str:
@@ -145,14 +151,31 @@ def _describes(model_dir: Path, record: dict[str, Any]) -> bool:
 
 
 def _prepare_model_dir(model_dir: Path, cfg: Config, log: Callable) -> None:
-    """Move a folder trained with a different config aside, so that resuming never mixes two configs."""
+    """Continue a run whose config differs only by a more patient stopping rule; move a folder trained with any
+    other config aside, so that resuming never mixes two configs."""
     if not (model_dir / CONFIG_FILE).is_file() or _same_config(model_dir, cfg):
+        return
+    if _can_continue(model_dir, cfg):
+        if (model_dir / METRICS_FILE).is_file():  # kept aside, not deleted: the scores the old rule gave
+            os.replace(model_dir / METRICS_FILE, model_dir / METRICS_BEFORE_FILE)
+        log(f"  {model_dir}: continuing from its last checkpoint under the more patient stopping rule (the same "
+            f"result as training again; the earlier metrics are in {METRICS_BEFORE_FILE})")
         return
     stale = model_dir.with_name(model_dir.name + ".stale")
     if stale.exists():
         shutil.rmtree(stale)
     model_dir.rename(stale)
     log(f"  {model_dir}: trained with a different config; moved to {stale.name} and starting afresh")
+
+
+def _can_continue(model_dir: Path, cfg: Config) -> bool:
+    """Whether the folder's run can go on under ``cfg``: the same config apart from a stopping rule that stops
+    no sooner (:mod:`vectorseq.training.extend`), and a checkpoint to resume from."""
+    saved = _saved_config(model_dir, cfg)
+    want = _normalised(cfg.to_dict())
+    return (saved is not None and (model_dir / LAST_CHECKPOINT / "state.json").is_file()
+            and only_stopping_differs(saved, want)
+            and relaxes(SimpleNamespace(**saved["training"]), SimpleNamespace(**want["training"])))
 
 
 def _coverage(model_dir: Path, metrics: dict[str, Any]) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from .prepare import (build_batch_source, build_seeded_model, drop_long_ids, enc
 from .multilingual import encode_training, is_multilingual, load_directions, mix_source, score_tests
 from .run import Run, start_run
 from .state import TrainState
-from .validation import ValidSet, Validator, is_better, resumed_log
+from .validation import ValidSet, Validator, is_better, resume_patience, resumed_log
 
 
 @dataclass
@@ -62,6 +62,10 @@ def train(config: Config | str | Path, output_dir: str | Path, *, overrides: lis
         state = TrainState.load(last, model, optimizer, run.device) if run.resuming else TrainState()
         # only rank 0 reads, repairs (records newer than the checkpoint, a torn line) and appends to the log
         history = resumed_log(run.out / LOG_FILE, state.step) if run.resuming and run.dist.main else []
+        if run.resuming:  # counted under today's stopping rule (a run may resume under a more patient one)
+            if run.dist.main:
+                resume_patience(state, history, cfg.training.early_stopping_metric, run.out)
+            state.bad_validations = run.dist.broadcast(state.bad_validations)
         validator = Validator(run, valid_sets, tgt_vec, history)
         trainer = Trainer(run, model, optimizer, source, state, validator, progress)
         run.say(f"model: {cfg.model.type}, {model.num_parameters():,} parameters ({model.num_parameters(True):,} "

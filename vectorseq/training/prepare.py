@@ -13,6 +13,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from ..models import build_model
 from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, LAST_CHECKPOINT, load_vectorizers, save_vectorizers
 from ..text.language_tags import language_tags
 from ..vectorizer import TextVectorizer
+from .extend import STOPPING_KEYS
 from .run import Run
 
 Ids = tuple[list[np.ndarray], list[np.ndarray]]  # source and target ids of a corpus, without specials
@@ -187,6 +189,8 @@ def prepare_vectorizers(run: Run, train: Any) -> tuple[TextVectorizer, TextVecto
         # a fastText .bin's n-gram settings replaced the config's when the run started (char_ngrams)
         for key in ("ngram_min", "ngram_max", "buckets"):
             setattr(cfg.embeddings.src, key, getattr(saved.embeddings.src, key))
+        if dist.main:
+            _record_stopping_rule(saved, cfg, out)
         run.say(f"resuming from {out / LAST_CHECKPOINT}")
         return src_vec, tgt_vec
     if dist.main:
@@ -200,6 +204,17 @@ def prepare_vectorizers(run: Run, train: Any) -> tuple[TextVectorizer, TextVecto
     if not dist.main:
         src_vec, tgt_vec = load_vectorizers(out, shared)
     return src_vec, tgt_vec
+
+
+def _record_stopping_rule(saved: Config, cfg: Config, out: Path) -> None:
+    """A run resumed under another stopping rule (e.g. a larger max_steps) records the rule it continues under in
+    the folder's config, so the folder says how long it trained; nothing else of the saved config changes."""
+    changed = {k: getattr(cfg.training, k) for k in STOPPING_KEYS
+               if getattr(cfg.training, k) != getattr(saved.training, k)}
+    if changed:
+        for key, value in changed.items():
+            setattr(saved.training, key, value)
+        saved.save(out / CONFIG_FILE)
 
 
 def _sizes(vec: Any) -> str:
