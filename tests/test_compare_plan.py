@@ -73,3 +73,24 @@ def test_plan_leaves_out_cut_cells_and_gpu_minutes(grid, capsys):
         assert p.left_h == pytest.approx(left[p.size] * 6 * 60 * 1.2 / 6 / 3600)
     text = plan_text(exp)
     assert "| all | 4 | 2 | 2 (1 on a GPU) |" in text and "cut: 2 of the 12 cells the experiment states:\n- 2 cells: it fails anyway" in text
+
+
+def test_plan_counts_only_the_updates_left_of_runs_that_will_continue(grid):
+    """max_steps 6 -> 9 is a more patient rule: the finished word and char runs continue from update 6, so
+    only 3 updates each are left; the failed runs have no folder and count at the cap."""
+    out = grid["out"]
+    minutes = {"word": 0.6, "char": 1.2}
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [{**r, "train_minutes": minutes.get(r["strategy"])} if r["status"] == "ok" else r for r in lines]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    rows = plan(load_experiment(experiment(budget={"max_steps": 9}), output_dir=out))
+    cost = {s: 60 * m / 6 for s, m in minutes.items()}
+    cost["broken"] = (cost["word"] + cost["char"]) / 2
+    for p in rows:
+        assert p.finished == 0 and not p.measured_steps
+        assert p.left_h == pytest.approx((3 * cost["word"] + 3 * cost["char"] + 9 * cost["broken"]) / 3600)
+
+
+def test_the_plan_names_the_metric_patience_counts(tmp_path):
+    exp = load_experiment(experiment(budget={"max_steps": 10, "patience": 3}), output_dir=tmp_path / "none")
+    assert plan(exp)[0].budget == {"max_steps": 10, "patience": "3 (bleu)"}

@@ -178,6 +178,22 @@ def _can_continue(model_dir: Path, cfg: Config) -> bool:
             and relaxes(SimpleNamespace(**saved["training"]), SimpleNamespace(**want["training"])))
 
 
+def steps_done(exp: Experiment, run: Run) -> int:
+    """Updates an unfinished run has already trained in a folder that compare will resume or continue (0 for a
+    folder it would move aside, or none): ``--plan`` counts only the updates left."""
+    folder = exp.output_dir / run.dirname
+    state = folder / LAST_CHECKPOINT / "state.json"
+    if not state.is_file():
+        return 0
+    cfg = exp.run_config(run.strategy, run.size, run.seed)
+    if not (_same_config(folder, cfg) or _can_continue(folder, cfg)):
+        return 0
+    try:
+        return int(json.loads(state.read_text(encoding="utf-8"))["meta"]["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
 def _coverage(model_dir: Path, metrics: dict[str, Any]) -> dict[str, Any] | None:
     if metrics.get("coverage"):
         return metrics["coverage"]

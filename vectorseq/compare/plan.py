@@ -8,7 +8,9 @@
   steps``; it depends on the batch, the model and the inputs, not on the number of training pairs), else from
   the median of every finished run, else from ``seconds_per_update`` (give a measured value: ``--seconds-per-update``);
 - the number of updates of a run still to do is the mean of the finished runs at the same size (they stopped by
-  patience or at the cap), else the cap of that size: an upper bound when nothing at that size has finished.
+  patience or at the cap), else the cap of that size: an upper bound when nothing at that size has finished;
+  less the updates a run has already trained in a folder compare will resume or continue (an interrupted run,
+  or a finished one under a more patient stopping rule);
 
 Cells the experiment's ``cut:`` removes are counted apart and cost nothing; runs a GPU finished count as
 finished, but their minutes are neither CPU hours spent nor a measure of the cost of an update here.
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .experiment import is_finished
+from .experiment import is_finished, steps_done
 from .results import RESULTS_FILE, latest_results, read_results, record_key
 from .spec import Experiment
 
@@ -72,8 +74,12 @@ def plan(exp: Experiment, seconds_per_update: float = 0.5) -> list[SizePlan]:
         runs = [run for run in exp.runs() if run.size == size]
         finished = [done[run.key] for run in runs if run.key in done]
         budget = {k: v for k, v in exp.budget_for(size).items() if v is not None}
+        metric = exp.run_config(runs[0].strategy, size, runs[0].seed).training.early_stopping_metric if runs else None
+        if metric and budget.get("patience") is not None:
+            budget["patience"] = f"{budget['patience']} ({metric})"
         steps = statistics.fmean(r["steps"] for r in finished) if finished else budget.get("max_steps")
-        left = sum((steps or 0) * cost.get(run.strategy, fallback) for run in runs if run.key not in done)
+        left = sum(max(0.0, (steps or 0) - steps_done(exp, run)) * cost.get(run.strategy, fallback)
+                   for run in runs if run.key not in done)
         spent = sum(r["train_minutes"] / 60.0 for r in finished if r.get("train_minutes") and on_cpu(r))
         cut = sum(1 for r in exp.stated_runs() if r.size == size) - len(runs)
         out.append(SizePlan("all" if size is None else str(size), len(runs), len(finished), budget, spent,
