@@ -47,3 +47,21 @@ def test_converged_runs_whose_validation_loss_still_fell_are_named():
         "Stopped while the validation loss still fell: 1 converged run(s) had their lowest validation loss at the "
         "last validation, so their BLEU patience may have fired on noise: glove (10,000 pairs, seed 2).")
     assert falling_note(recs[1:], histories) is None
+
+
+def test_the_budget_table_says_what_patience_counts_at_each_size(tmp_path):
+    """Patience is a count of validations: the table gives their spacing and the metric, which differ by size."""
+    from _compare_grid import experiment
+
+    from vectorseq.compare import load_experiment
+    from vectorseq.compare.budget_report import budget_blocks
+
+    exp = load_experiment(experiment(budget={"patience": 3, "per_size": {60: {"max_steps": 6},
+                                                                         "all": {"max_steps": 9, "patience": 4}}},
+                                     size_overrides={"all": {"training": {"valid_every": 2,
+                                                                          "early_stopping_metric": "bleu+loss"}}}),
+                          output_dir=tmp_path / "x")
+    exp.all_pairs = 200
+    rows = budget_blocks(exp, [])[1][2]
+    assert rows[0][1] == "max 6 updates, patience 3 validations (every 3 updates, on bleu)"
+    assert rows[1][1] == "max 9 updates, patience 4 validations (every 2 updates, on bleu+loss)"

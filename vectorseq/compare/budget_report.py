@@ -114,10 +114,23 @@ def stop_note(records: list[dict[str, Any]], histories: dict[str, list[dict[str,
             "be below what the strategy reaches with a larger budget." + (f" {detail}" if detail else ""))
 
 
-def _budget_text(training: dict[str, Any]) -> str:
+def _budget_text(training: dict[str, Any], run_training: Any = None) -> str:
+    """``max 1,500 updates, min 300 updates, patience 5``; with the runs' training config, what patience counts:
+    ``patience 5 validations (every 200 updates, on bleu+loss)``."""
     text = ", ".join(fmt.format(f"{training[k]:,}" if isinstance(training[k], int) else training[k])
                      for k, fmt in _BUDGET_NAMES if training.get(k) is not None)
+    if run_training is not None and training.get("patience") is not None:
+        text += (f" validations (every {run_training.valid_every:,} updates, on "
+                 f"{run_training.early_stopping_metric})")
     return text or "the base config's own"
+
+
+def _run_training(exp: Experiment, size: int | None) -> Any:
+    """The training config of runs at ``size`` (the base with the size override), or None."""
+    try:
+        return config_from_dict(exp.raw_config(next(iter(exp.strategies)), size, exp.seeds[0])).training
+    except Exception:  # the report must not fail on a config it only describes
+        return None
 
 
 def _model_text(exp: Experiment, size: int | None) -> str:
@@ -137,7 +150,7 @@ def budget_blocks(exp: Experiment, records: list[dict[str, Any]]) -> list[tuple]
     rows = []
     for n in exp.sizes:
         pairs = f"all ({exp.all_pairs:,})" if n is None and exp.all_pairs else "all" if n is None else f"{n:,}"
-        rows.append([pairs, _budget_text(exp.budget_for(n)), _model_text(exp, n)])
+        rows.append([pairs, _budget_text(exp.budget_for(n), _run_training(exp, n)), _model_text(exp, n)])
     scaled = exp.budget.get("max_steps_per_pair")
     note = (f"max updates scale with the data: {scaled} per training pair" if scaled else
             "the same budget at every size" if not exp.budget.get("per_size") else "budget set per size")
