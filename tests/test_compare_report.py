@@ -251,3 +251,26 @@ def test_report_only_on_a_committed_folder_restores_the_test_split_and_the_same_
     assert any("test.ref.txt is missing: writing the test split" in line for line in lines)
     assert (committed / TEST_REF_FILE).read_text() == (grid["out"] / TEST_REF_FILE).read_text()
     assert json.loads((committed / "significance.json").read_text()) == sig and sig
+
+
+def test_a_carried_test_is_dropped_once_one_of_its_runs_is_trained_again(tmp_path):
+    """The earlier test described the runs of that time: when `poor` seed 1 is trained again (another score),
+    carrying it would pair new scores with an old test, so the pair goes untested (good's translations are lost)."""
+    exp, refs = _synthetic_grid(tmp_path, seeds=(1,))
+    for run in exp.runs():
+        _finish(exp, tmp_path, refs, run)
+    write_report(exp, tmp_path)
+    shutil.rmtree(tmp_path / "runs")
+    shutil.rmtree(tmp_path / ARCHIVE_DIR)
+    write_report(exp, tmp_path)
+    assert [t.get("carried") for t in json.loads((tmp_path / "significance.json").read_text())] == [True]
+    poor = next(run for run in exp.runs() if run.strategy == "poor")
+    hyps = _drop(refs, 0.7, 5)  # trained again: other translations, another score
+    (tmp_path / poor.dirname).mkdir(parents=True)
+    write_lines(tmp_path / poor.dirname / HYPOTHESES_FILE, hyps)
+    rec = new_record(exp.name, poor, poor.size, "h")
+    rec.update(test_bleu=score(hyps, refs)["bleu"], stop_class="converged", stop_reason="patience=3", steps=6)
+    append_result(tmp_path, rec)
+    md = write_report(exp, tmp_path).read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "significance.json").read_text()) == []
+    assert "good beats poor" not in md and "carried from the previous report" not in md

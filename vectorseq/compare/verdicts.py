@@ -10,6 +10,7 @@ matrix instead of one line per pair.
 from __future__ import annotations
 
 import dataclasses
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,9 @@ def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: li
                 finished = [sd for sd in exp.seeds if (a, size, sd) in ok and (b, size, sd) in ok]
                 pairs = ok[(a, size, finished[0])].get("train_pairs") if finished else None
                 where = f"at {pairs:,} pairs" if pairs else f"at size {size}"
-                kept = _earlier_test(earlier or [], size, a, b, finished, where, exp.report.alpha)
+                means = {s: statistics.fmean(ok[(s, size, sd)]["test_bleu"] for sd in finished) for s in (a, b)} \
+                    if finished else {}
+                kept = _earlier_test(earlier or [], size, (a, b), finished, where, exp.report.alpha, means)
                 if seeds != finished and kept:
                     results.append(kept)
                     continue
@@ -80,14 +83,20 @@ def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: li
     return results
 
 
-def _earlier_test(earlier: list[dict], size: str, a: str, b: str, seeds: list[int], where: str,
-                  alpha: float) -> dict[str, Any] | None:
-    """The earlier test of ``a`` against ``b`` at ``size`` on exactly ``seeds`` (A first), marked carried."""
+def _earlier_test(earlier: list[dict], size: str, pair: tuple[str, str], seeds: list[int], where: str,
+                  alpha: float, means: dict[str, float]) -> dict[str, Any] | None:
+    """The earlier test of ``a`` against ``b`` at ``size`` on exactly ``seeds`` (A first), marked carried; only
+    while it tested the runs the records hold now: each side's BLEU there is the mean of the records' test BLEU
+    (``means``) within rounding (a run trained again since, e.g. with ``--again``, scores otherwise)."""
+    a, b = pair
     fields = PairedResult.__dataclass_fields__
     for t in earlier:
         if str(t.get("size")) != size or {t.get("name_a"), t.get("name_b")} != {a, b} \
                 or list(t.get("seed_numbers") or []) != seeds or not seeds:
             continue
+        scores = {t["name_a"]: t.get("score_a"), t["name_b"]: t.get("score_b")}
+        if any(scores[s] is None or abs(scores[s] - means[s]) > 0.011 for s in (a, b)):
+            continue  # the test of other runs of the same cells
         res = PairedResult(**{k: t[k] for k in fields if k in t})
         if res.name_a != a:  # A is the higher mean; written the other way round, turn it
             res = dataclasses.replace(res, name_a=a, name_b=b, score_a=res.score_b, score_b=res.score_a,
