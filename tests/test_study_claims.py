@@ -81,3 +81,16 @@ def test_the_committed_studies_carry_their_archived_translations():
     assert not ignored, f"{probe} is git-ignored: the archive would never be committed (see .gitignore)"
     assert claims.evaluate(REPO / "docs/results/study_multi30k")  # and the study's rows come from that folder
     assert (REPO / probe).is_file()
+
+
+def test_a_group_side_without_a_test_falls_back_to_its_best_tested_member_and_says_so(tmp_path):
+    """fastText has the best pretrained mean at 1,000 pairs but no test against learned words (its runs were
+    trained again after the others' translations were lost): the claim uses GloVe fine-tuned and names fastText."""
+    bleu = {("learned_word", 1000): [14.7, 14.9, 14.5], ("fasttext_indomain", 1000): [14.0, 14.1, 14.0],
+            ("glove_finetune", 1000): [13.7, 13.8, 13.6]}
+    rows = claims.evaluate(_folder(tmp_path, bleu, [(1000, "learned_word", "glove_finetune", 1.0, 0.01)]))
+    row = next(r for r in rows if r["claim"].startswith("pretrained"))
+    assert (row["a"], row["b"], row["delta"], row["untested_higher"]) == (
+        "glove_finetune", "learned_word", -1.0, ["fasttext_indomain"])
+    assert "| not held (the opposite is significant) (untested: fasttext_indomain, a higher mean) |" in \
+        claims.markdown(rows)
