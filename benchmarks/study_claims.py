@@ -31,14 +31,19 @@ CLAIMS = [
 ]
 
 
-def _latest(out: Path) -> dict[tuple[str, str], list[float]]:
-    """Test BLEU of every finished run, by (strategy, size), the latest record of each seed."""
+def _records(out: Path) -> dict[tuple[str, str, int], dict]:
+    """The latest record of every (strategy, size, seed)."""
     latest: dict[tuple, dict] = {}
     for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         latest[(r["strategy"], str(r["size"]), r["seed"])] = r
+    return latest
+
+
+def _latest(out: Path) -> dict[tuple[str, str], list[float]]:
+    """Test BLEU of every finished run, by (strategy, size), the latest record of each seed."""
     scores: dict[tuple[str, str], list[float]] = {}
-    for (s, n, _), r in latest.items():
+    for (s, n, _), r in _records(out).items():
         if r["status"] == "ok":
             scores.setdefault((s, n), []).append(r["test_bleu"])
     return scores
@@ -84,10 +89,29 @@ def _stat(v: list[float]) -> str:
     return f"{statistics.mean(v):.1f} ± {statistics.stdev(v):.1f}" if len(v) > 1 else f"{v[0]:.1f}"
 
 
+def unfinished_sizes(out: Path) -> dict[str, str]:
+    """Size -> "N of M runs" for the sizes of the folder's experiment.yaml whose kept runs are not all finished: a
+    claim read off a part of a row (some strategies, one seed) could say what the whole row does not."""
+    if not (out / "experiment.yaml").is_file():
+        return {}
+    from vectorseq.compare import load_experiment  # only here: the script's other functions need no vectorseq
+
+    exp = load_experiment(out / "experiment.yaml", output_dir=out)
+    done = {(s, n, sd) for (s, n, sd), r in _records(out).items() if r["status"] == "ok"}
+    out_sizes: dict[str, list[int]] = {}
+    for run in exp.runs():
+        size = "all" if run.size is None else str(run.size)
+        counts = out_sizes.setdefault(size, [0, 0])
+        counts[0] += (run.strategy, size, run.seed) in done
+        counts[1] += 1
+    return {n: f"{a} of {b} runs" for n, (a, b) in out_sizes.items() if a < b}
+
+
 def evaluate(out: Path) -> list[dict]:
     scores = _latest(out)
     sig = json.loads((out / "significance.json").read_text(encoding="utf-8"))
-    sizes = sorted({n for _, n in scores}, key=lambda n: float("inf") if n == "all" else int(n))
+    partial = unfinished_sizes(out)
+    sizes = sorted({n for _, n in scores if n not in partial}, key=lambda n: float("inf") if n == "all" else int(n))
     rows = []
     for claim, a_spec, b_spec in CLAIMS:
         for size in sizes:
@@ -159,9 +183,19 @@ def summary_markdown(rows: list[dict]) -> str:
     return "\n".join(f"- *\"{s['claim']}\"*: {s['summary']}" for s in summary(rows))
 
 
-def block(folder: str, rows: list[dict]) -> str:
+def partial_markdown(partial: dict[str, str]) -> str:
+    """The line naming the sizes left out because their rows are unfinished (empty when none)."""
+    if not partial:
+        return ""
+    sizes = "; ".join(f"{_pairs(n)} pairs ({text} finished)" for n, text in
+                      sorted(partial.items(), key=lambda kv: float("inf") if kv[0] == "all" else int(kv[0])))
+    return f"\n- not read until their rows are complete: {sizes}"
+
+
+def block(folder: str, rows: list[dict], partial: dict[str, str] | None = None) -> str:
     """The README block of ``folder`` (as written in its opening marker), markers included."""
-    return f"<!-- study_claims: {folder} -->\n{summary_markdown(rows)}\n\n{markdown(rows)}\n<!-- /study_claims -->"
+    return (f"<!-- study_claims: {folder} -->\n{summary_markdown(rows)}{partial_markdown(partial or {})}\n\n"
+            f"{markdown(rows)}\n<!-- /study_claims -->")
 
 
 def readme_blocks(text: str) -> list[tuple[str, str]]:
@@ -170,12 +204,12 @@ def readme_blocks(text: str) -> list[tuple[str, str]]:
             re.finditer(r"<!-- study_claims: (\S+) -->\n.*?<!-- /study_claims -->", text, flags=re.S)]
 
 
-def update_readme(readme: Path, folder: str, rows: list[dict]) -> None:
+def update_readme(readme: Path, folder: str, rows: list[dict], partial: dict[str, str] | None = None) -> None:
     text = readme.read_text(encoding="utf-8")
     old = dict(readme_blocks(text)).get(folder)
     if old is None:
         raise SystemExit(f"{readme}: no block <!-- study_claims: {folder} --> ... <!-- /study_claims --> to replace")
-    readme.write_text(text.replace(old, block(folder, rows)), encoding="utf-8")
+    readme.write_text(text.replace(old, block(folder, rows, partial)), encoding="utf-8")
 
 
 def main() -> None:
@@ -186,11 +220,12 @@ def main() -> None:
     a = ap.parse_args()
     rows = evaluate(a.folder)
     if a.readme:
-        update_readme(a.readme, a.folder.as_posix(), rows)
+        update_readme(a.readme, a.folder.as_posix(), rows, unfinished_sizes(a.folder))
     elif a.markdown:
-        print(markdown(rows) + "\n\n" + summary_markdown(rows))
+        print(markdown(rows) + "\n\n" + summary_markdown(rows) + partial_markdown(unfinished_sizes(a.folder)))
     else:
-        print(json.dumps({"rows": rows, "summary": summary(rows)}, indent=1))
+        print(json.dumps({"rows": rows, "summary": summary(rows), "unfinished": unfinished_sizes(a.folder)},
+                         indent=1))
 
 
 if __name__ == "__main__":
