@@ -314,6 +314,12 @@ def test_a_larger_cap_continues_finished_runs_and_equals_training_them_afresh(gr
     assert (continued["test_bleu"], continued["valid_loss"]) == (fresh["test_bleu"], fresh["valid_loss"])
     assert read_hypotheses(out, "runs/word/n60_s1") == read_hypotheses(tmp_path / "fresh", "runs/word/n60_s1")
     assert yaml.safe_load((out / "runs/word/n60_s1/config.yaml").read_text())["training"]["max_steps"] == 9
+    # a second continuation keeps both earlier metrics
+    run_experiment(experiment(budget={"max_steps": 12}), output_dir=out, progress=False, log=quiet,
+                   strategies=["word"], sizes=["60"])
+    assert json.loads((out / "runs/word/n60_s1/metrics.before.2.json").read_text())["steps"] == 9
+    assert json.loads((out / "runs/word/n60_s1/metrics.before.json").read_text())["steps"] == 6
+    assert read_results(out)[-1]["steps"] == 12
 
 
 def test_a_smaller_cap_trains_afresh(grid):

@@ -156,16 +156,29 @@ def _prepare_model_dir(model_dir: Path, cfg: Config, log: Callable) -> None:
     if not (model_dir / CONFIG_FILE).is_file() or _same_config(model_dir, cfg):
         return
     if _can_continue(model_dir, cfg):
-        if (model_dir / METRICS_FILE).is_file():  # kept aside, not deleted: the scores the old rule gave
-            os.replace(model_dir / METRICS_FILE, model_dir / METRICS_BEFORE_FILE)
+        kept = _keep_metrics_aside(model_dir)
         log(f"  {model_dir}: continuing from its last checkpoint under the more patient stopping rule (the same "
-            f"result as training again; the earlier metrics are in {METRICS_BEFORE_FILE})")
+            f"result as training again{f'; the earlier metrics are in {kept}' if kept else ''})")
         return
     stale = model_dir.with_name(model_dir.name + ".stale")
     if stale.exists():
         shutil.rmtree(stale)
     model_dir.rename(stale)
     log(f"  {model_dir}: trained with a different config; moved to {stale.name} and starting afresh")
+
+
+def _keep_metrics_aside(model_dir: Path) -> str | None:
+    """Move metrics.json (the scores under the earlier rule) to the first free metrics.before[.N].json: kept, never
+    overwritten by a later continuation; returns its name (None: the run had not finished)."""
+    if not (model_dir / METRICS_FILE).is_file():
+        return None
+    stem, n = METRICS_BEFORE_FILE.removesuffix(".json"), 1
+    name = METRICS_BEFORE_FILE
+    while (model_dir / name).exists():
+        n += 1
+        name = f"{stem}.{n}.json"
+    os.replace(model_dir / METRICS_FILE, model_dir / name)
+    return name
 
 
 def _can_continue(model_dir: Path, cfg: Config) -> bool:
