@@ -322,6 +322,30 @@ def test_a_larger_cap_continues_finished_runs_and_equals_training_them_afresh(gr
     assert read_results(out)[-1]["steps"] == 12
 
 
+def test_an_epoch_cap_the_run_has_not_reached_continues_it_and_equals_training_afresh(grid, tmp_path):
+    """max_steps 6 -> max_epochs only (as the study's 29,000-pair row): the run stopped by the update cap is short
+    of the new epoch cap, so it continues; one already past the epoch cap trains afresh."""
+    out, lines = grid["out"], []
+    folder = out / "runs/word/n60_s1"
+    epochs = json.loads((folder / "checkpoints/last/state.json").read_text())["meta"]["epoch"]
+    assert epochs >= 2  # 6 updates are several passes over 60 pairs
+    by_epochs = experiment(budget={"max_epochs": epochs + 2})
+    run_experiment(by_epochs, output_dir=out, progress=False, log=lines.append, strategies=["word"], sizes=["60"])
+    assert any("word/n60_s1: continuing from its last checkpoint" in line for line in lines)
+    continued = read_results(out)[-1]
+    run_experiment(by_epochs, output_dir=tmp_path / "fresh", progress=False, log=quiet, strategies=["word"],
+                   sizes=["60"])
+    fresh = read_results(tmp_path / "fresh")[-1]
+    assert continued["stop_reason"] == fresh["stop_reason"] == f"max_epochs={epochs + 2}"
+    assert (continued["steps"], continued["test_bleu"], continued["valid_loss"]) == (
+        fresh["steps"], fresh["test_bleu"], fresh["valid_loss"])
+    assert continued["steps"] > 6
+    run_experiment(experiment(budget={"max_epochs": 1}), output_dir=out, progress=False, log=quiet,
+                   strategies=["word"], sizes=["60"])
+    assert (out / "runs/word/n60_s1.stale").is_dir()
+    assert read_results(out)[-1]["stop_reason"] == "max_epochs=1"
+
+
 def test_a_smaller_cap_trains_afresh(grid):
     out, lines = grid["out"], []
     run_experiment(experiment(budget={"max_steps": 3}), output_dir=out, progress=False, log=lines.append,

@@ -94,3 +94,22 @@ def test_plan_counts_only_the_updates_left_of_runs_that_will_continue(grid):
 def test_the_plan_names_the_metric_patience_counts(tmp_path):
     exp = load_experiment(experiment(budget={"max_steps": 10, "patience": 3}), output_dir=tmp_path / "none")
     assert plan(exp)[0].budget == {"max_steps": 10, "patience": "3 (bleu)"}
+
+
+def test_an_epoch_cap_is_counted_in_updates_at_each_run_s_own_rate(grid):
+    """A budget of epochs only (max_steps 6 -> max_epochs E+2): each finished run continues, so the updates left
+    are (E+2) x its checkpoint's updates per epoch, less the 6 it has; a run without a finished epoch (char) or
+    without a checkpoint (the failed one) counts at the median rate of its size's checkpoints."""
+    out = grid["out"]
+    meta = {s: json.loads((out / f"runs/{s}/n60_s1/checkpoints/last/state.json").read_text())["meta"]
+            for s in ("word", "char")}
+    cap = max(m["epoch"] for m in meta.values()) + 2
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [{**r, "train_minutes": 0.6} if r["status"] == "ok" else r for r in lines]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    row = plan(load_experiment(experiment(budget={"max_epochs": cap}), output_dir=out))[0]
+    assert meta["word"]["epoch"] >= 2 and meta["char"]["epoch"] == 0  # char pieces: 6 updates are < 1 epoch
+    word_rate = meta["word"]["step"] / meta["word"]["epoch"]
+    updates = (cap * word_rate - 6) * 2 + cap * word_rate  # char and broken at the only known rate, word's
+    assert row.finished == 0 and row.budget["max_epochs"] == cap
+    assert row.left_h == pytest.approx(updates * 6.0 / 3600)  # 0.6 minutes per 6 updates

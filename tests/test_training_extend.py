@@ -30,6 +30,18 @@ def test_rules_that_could_stop_sooner_or_pick_another_best_do_not(changes):
     assert not relaxes(old, _rule(**changes))
 
 
+@pytest.mark.parametrize("changes, trained, ok", [
+    ({"max_steps": None, "max_epochs": 50}, {"step": 100, "epoch": 35}, True),   # an epoch cap not yet reached
+    ({"max_steps": None, "max_epochs": 35}, {"step": 100, "epoch": 35}, False),  # reached: a fresh run stops there
+    ({"max_steps": None, "max_epochs": 50}, None, False),                        # no checkpoint to check against
+    ({"max_steps": 80}, {"step": 60, "epoch": 3}, True),                         # a lower cap the run is short of
+    ({"max_steps": 80}, {"step": 100, "epoch": 3}, False),
+    ({"max_minutes": 30.0}, {"step": 1, "epoch": 0}, False),                     # a clock is not in a checkpoint
+])
+def test_a_new_cap_relaxes_only_while_the_run_is_short_of_it(changes, trained, ok):
+    assert relaxes(_rule(), _rule(**changes), trained) is ok
+
+
 def test_patience_where_there_was_none_and_bleu_plus_loss_back_to_bleu_do_not_relax():
     assert not relaxes(_rule(patience=None), _rule(patience=50))
     assert not relaxes(_rule(early_stopping_metric="bleu+loss"), _rule())

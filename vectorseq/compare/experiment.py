@@ -186,25 +186,44 @@ def _can_continue(model_dir: Path, cfg: Config) -> bool:
     no sooner (:mod:`vectorseq.training.extend`), and a checkpoint to resume from."""
     saved = _saved_config(model_dir, cfg)
     want = _normalised(cfg.to_dict())
-    return (saved is not None and (model_dir / LAST_CHECKPOINT / "state.json").is_file()
-            and only_stopping_differs(saved, want)
-            and relaxes(SimpleNamespace(**saved["training"]), SimpleNamespace(**want["training"])))
+    trained = _checkpoint_meta(model_dir)
+    return (saved is not None and trained is not None and only_stopping_differs(saved, want)
+            and relaxes(SimpleNamespace(**saved["training"]), SimpleNamespace(**want["training"]), trained))
+
+
+def _checkpoint_meta(model_dir: Path) -> dict[str, Any] | None:
+    """The last checkpoint's progress (``step``, ``epoch``, ...) of a run folder; None without a readable one."""
+    try:
+        meta = json.loads((model_dir / LAST_CHECKPOINT / "state.json").read_text(encoding="utf-8"))["meta"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def steps_done(exp: Experiment, run: Run) -> int:
     """Updates an unfinished run has already trained in a folder that compare will resume or continue (0 for a
     folder it would move aside, or none): ``--plan`` counts only the updates left."""
     folder = exp.output_dir / run.dirname
-    state = folder / LAST_CHECKPOINT / "state.json"
-    if not state.is_file():
+    meta = _checkpoint_meta(folder)
+    if meta is None:
         return 0
     cfg = exp.run_config(run.strategy, run.size, run.seed)
     if not (_same_config(folder, cfg) or _can_continue(folder, cfg)):
         return 0
     try:
-        return int(json.loads(state.read_text(encoding="utf-8"))["meta"]["step"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(meta["step"])
+    except (KeyError, TypeError, ValueError):
         return 0
+
+
+def updates_per_epoch(exp: Experiment, run: Run) -> float | None:
+    """Updates per pass over the data of a run that has a checkpoint with at least one finished epoch (None
+    otherwise): what ``--plan`` turns an epoch cap into updates with."""
+    meta = _checkpoint_meta(exp.output_dir / run.dirname)
+    try:
+        return float(meta["step"]) / float(meta["epoch"]) if meta and meta["epoch"] else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _coverage(model_dir: Path, metrics: dict[str, Any]) -> dict[str, Any] | None:

@@ -8,7 +8,8 @@
   steps``; it depends on the batch, the model and the inputs, not on the number of training pairs), else from
   the median of every finished run, else from ``seconds_per_update`` (give a measured value: ``--seconds-per-update``);
 - the number of updates of a run still to do is the mean of the finished runs at the same size (they stopped by
-  patience or at the cap), else the cap of that size: an upper bound when nothing at that size has finished;
+  patience or at the cap), else the cap of that size: an upper bound when nothing at that size has finished
+  (an epoch cap counts in updates at the rate of the run's own checkpoint, else of the size's other checkpoints);
   less the updates a run has already trained in a folder compare will resume or continue (an interrupted run,
   or a finished one under a more patient stopping rule);
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .experiment import is_finished, steps_done
+from .experiment import is_finished, steps_done, updates_per_epoch
 from .results import RESULTS_FILE, latest_results, read_results, record_key
 from .spec import Experiment
 
@@ -61,6 +62,18 @@ def _per_update_seconds(records: list[dict[str, Any]]) -> dict[str, float]:
     return {s: statistics.fmean(v) for s, v in out.items()}
 
 
+def _steps_per_run(exp: Experiment, runs: list, budget: dict[str, Any], finished_steps: list[int]) -> dict:
+    """Run key -> the updates it is expected to train in all: the mean of the finished runs at its size, else
+    the update cap, else the epoch cap at its checkpoint's updates per epoch (or the median of its size's)."""
+    if finished_steps or budget.get("max_steps") or not budget.get("max_epochs"):
+        steps = statistics.fmean(finished_steps) if finished_steps else budget.get("max_steps") or 0
+        return {run.key: steps for run in runs}
+    rates = {run.key: updates_per_epoch(exp, run) for run in runs}
+    known = [r for r in rates.values() if r]
+    median = statistics.median(known) if known else 0.0  # nothing has trained an epoch yet: unknown, counted 0
+    return {key: budget["max_epochs"] * (rate or median) for key, rate in rates.items()}
+
+
 def plan(exp: Experiment, seconds_per_update: float = 0.5) -> list[SizePlan]:
     """The plan of every size of ``exp``, from the records in its output folder (if any)."""
     path = Path(exp.output_dir) / RESULTS_FILE
@@ -77,9 +90,10 @@ def plan(exp: Experiment, seconds_per_update: float = 0.5) -> list[SizePlan]:
         metric = exp.run_config(runs[0].strategy, size, runs[0].seed).training.early_stopping_metric if runs else None
         if metric and budget.get("patience") is not None:
             budget["patience"] = f"{budget['patience']} ({metric})"
-        steps = statistics.fmean(r["steps"] for r in finished) if finished else budget.get("max_steps")
-        left = sum(max(0.0, (steps or 0) - steps_done(exp, run)) * cost.get(run.strategy, fallback)
-                   for run in runs if run.key not in done)
+        todo = [run for run in runs if run.key not in done]
+        steps = _steps_per_run(exp, todo, budget, [r["steps"] for r in finished])
+        left = sum(max(0.0, steps[run.key] - steps_done(exp, run)) * cost.get(run.strategy, fallback)
+                   for run in todo)
         spent = sum(r["train_minutes"] / 60.0 for r in finished if r.get("train_minutes") and on_cpu(r))
         cut = sum(1 for r in exp.stated_runs() if r.size == size) - len(runs)
         out.append(SizePlan("all" if size is None else str(size), len(runs), len(finished), budget, spent,
