@@ -151,14 +151,14 @@ def _describes(model_dir: Path, record: dict[str, Any]) -> bool:
 
 
 def _prepare_model_dir(model_dir: Path, cfg: Config, log: Callable) -> None:
-    """Continue a run whose config differs only by a more patient stopping rule; move a folder trained with any
-    other config aside, so that resuming never mixes two configs."""
+    """Continue a run whose config differs only by a stopping rule that would not have stopped it sooner; move a
+    folder trained with any other config aside, so that resuming never mixes two configs."""
     if not (model_dir / CONFIG_FILE).is_file() or _same_config(model_dir, cfg):
         return
     if _can_continue(model_dir, cfg):
         kept = _keep_metrics_aside(model_dir)
-        log(f"  {model_dir}: continuing from its last checkpoint under the more patient stopping rule (the same "
-            f"result as training again{f'; the earlier metrics are in {kept}' if kept else ''})")
+        log(f"  {model_dir}: continuing from its last checkpoint under the new stopping rule, which has not stopped "
+            f"it yet (the same result as training again{f'; the earlier metrics are in {kept}' if kept else ''})")
         return
     stale = model_dir.with_name(model_dir.name + ".stale")
     if stale.exists():
