@@ -302,8 +302,8 @@ def test_a_larger_cap_continues_finished_runs_and_equals_training_them_afresh(gr
     old = next(r for r in ok_records(out) if (r["strategy"], r["size"]) == ("word", 60))
     longer = experiment(budget={"max_steps": 9})
     run_experiment(longer, output_dir=out, progress=False, log=lines.append, strategies=["word"], sizes=["60"])
-    assert any("word/n60_s1: continuing from its last checkpoint under the new stopping rule, which has not stopped it yet" in line
-               for line in lines)
+    said = "word/n60_s1: continuing from its last checkpoint under the new stopping rule, which has not stopped it yet"
+    assert any(said in line for line in lines)
     assert not (out / "runs/word/n60_s1.stale").exists()
     assert json.loads((out / "runs/word/n60_s1/metrics.before.json").read_text())["steps"] == old["steps"] == 6
     continued = read_results(out)[-1]
