@@ -18,17 +18,21 @@ TOLERANCE = 1e-5
 SGD_ENTRY = str(Path(__file__).with_name("_sgd_train.py"))
 
 
-def train_cli(cfg: dict[str, Any], out: Path, nproc: int = 1, sgd: bool = False, **training: Any) -> None:
+def train_cli(cfg: dict[str, Any], out: Path, nproc: int = 1, sgd: bool = False, **training: Any) -> str:
     """``vectorseq train`` of ``cfg`` (a config mapping) into ``out``, under torchrun when ``nproc > 1``;
-    ``sgd``: with plain SGD instead of AdamW (tests/_sgd_train.py), which shows how large the gradients are."""
+    ``sgd``: with plain SGD instead of AdamW (tests/_sgd_train.py), which shows how large the gradients are.
+    Returns what the command printed. A rank that dies of a signal prints every thread's Python stack
+    (PYTHONFAULTHANDLER), so a failure says where it happened."""
     cfg = {**cfg, "training": {**cfg.get("training", {}), **training}}
     path = out.with_name(out.name + ".yaml")
     path.write_text(yaml.safe_dump(cfg))
     launch = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"] if nproc > 1 else []
     program = [SGD_ENTRY] if sgd else ["-m", "vectorseq"]
     r = subprocess.run([sys.executable, *launch, *program, "train", str(path), "--output", str(out), "--quiet"],
-                       env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+                       env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}, capture_output=True,
+                       text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout
 
 
 def last_weights(out: Path) -> dict[str, torch.Tensor]:

@@ -43,7 +43,7 @@ def _write(tmp: Path, **training) -> Path:
 
 
 def _torchrun(nproc: int, cfg: Path, out: Path, **kw) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}  # a signal prints the Python stacks
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
            "-m", "vectorseq", "train", str(cfg), "--output", str(out), "--quiet"]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
@@ -51,7 +51,9 @@ def _torchrun(nproc: int, cfg: Path, out: Path, **kw) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_two_processes_train_and_match_one_process(tmp_path):
-    train_cli(CFG, tmp_path / "ddp", nproc=2)
+    printed = train_cli(CFG, tmp_path / "ddp", nproc=2)
+    # one summary, rank 0's, printed in full although the workers end without finalization (exit_worker)
+    assert printed.count('"model_dir"') == 1 and json.loads(printed[printed.index("\n{") + 1:])["world_size"] == 2
     log = [json.loads(line) for line in (tmp_path / "ddp/train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [3, 6]
     assert log[-1]["valid_loss"] < log[0]["valid_loss"], "validation loss did not fall"
@@ -223,6 +225,7 @@ def test_the_process_group_vectorseq_joins_is_left_at_exit_and_a_callers_is_not(
     from vectorseq.training import distributed
 
     registered = []
+    monkeypatch.setattr(distributed, "_joined", False)
     monkeypatch.setattr(distributed.atexit, "register", registered.append)
     monkeypatch.setenv("WORLD_SIZE", "2")  # as under torchrun
     store = torch.distributed.FileStore(str(tmp_path / "store"), 1)
@@ -231,13 +234,46 @@ def test_the_process_group_vectorseq_joins_is_left_at_exit_and_a_callers_is_not(
                         lambda backend, timeout: torch.distributed.distributed_c10d.init_process_group(
                             backend, store=store, rank=0, world_size=1, timeout=timeout))
     try:
+        assert not distributed.joined_group()
         distributed.setup_distributed(torch.device("cpu"))
         assert registered == [distributed.leave_group] and torch.distributed.is_initialized()
+        assert distributed.joined_group()  # so the CLI may end this worker (exit_worker)
         distributed.setup_distributed(torch.device("cpu"))  # the group exists now: joined as is, nothing registered
         assert registered == [distributed.leave_group]
         distributed.leave_group()
-        assert not torch.distributed.is_initialized()
+        assert not torch.distributed.is_initialized() and not distributed.joined_group()
         distributed.leave_group()  # twice is harmless
+        # a caller's group: setup_distributed finds it, and the CLI would not end the caller's process
+        monkeypatch.setattr(distributed, "_joined", False)
+        torch.distributed.distributed_c10d.init_process_group("gloo", store=torch.distributed.FileStore(
+            str(tmp_path / "store2"), 1), rank=0, world_size=1)
+        distributed.setup_distributed(torch.device("cpu"))
+        assert torch.distributed.is_initialized() and not distributed.joined_group()
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def test_exit_worker_leaves_the_group_keeps_what_was_printed_and_skips_finalization(tmp_path):
+    """A finished torchrun worker ends without interpreter finalization (where a gloo rank's SIGABRT happens):
+    its printed output still arrives in full through a pipe (block-buffered), its status is the one given, and
+    exit handlers do not run (the proof that finalization was skipped), the group's leave_group aside."""
+    script = tmp_path / "worker.py"
+    script.write_text("""
+import atexit, os, torch
+from vectorseq.training import distributed
+os.environ["WORLD_SIZE"] = "2"
+store = torch.distributed.FileStore(os.environ["STORE"], 1)
+real = torch.distributed.init_process_group
+torch.distributed.init_process_group = lambda backend, timeout: real(backend, store=store, rank=0, world_size=1)
+atexit.register(lambda: print("finalized"))
+distributed.setup_distributed(torch.device("cpu"))
+print("summary " * 2000)  # more than fits a line buffer: flushed by exit_worker or lost
+distributed.exit_worker(3)
+""")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "STORE": str(tmp_path / "store"),
+                            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]),
+                                                           os.environ.get("PYTHONPATH", "")])})
+    assert r.returncode == 3, r.stderr[-2000:]
+    assert r.stdout == "summary " * 2000 + "\n"  # all of it, and no "finalized"

@@ -31,6 +31,7 @@ from .modelfolder import CONFIG_FILE, load_vectorizers
 from .tools.extend_vocab import extend_model_folder, load_extended_translator, oov_stats
 from .tools.train_vectors import train_vectors
 from .training import train
+from .training.distributed import exit_worker, joined_group, process_rank
 from .training.averaging import average_folder
 from .translator import Translator
 from .vectorizer import TextVectorizer
@@ -95,8 +96,11 @@ def cmd_train(a: argparse.Namespace) -> int:
     cfg = load_config(a.config, a.set)
     out = a.output or f"runs/{cfg.name}"
     res = train(cfg, out, progress=not a.quiet)
-    print(json.dumps({"model_dir": str(res.model_dir), **{k: v for k, v in res.metrics.items()
-                                                            if k != "test_samples"}}, indent=1, ensure_ascii=False))
+    if process_rank() == 0:  # under torchrun, one summary (rank 0's, the one with the test scores), not one a rank
+        print(json.dumps({"model_dir": str(res.model_dir), **{k: v for k, v in res.metrics.items()
+                                                                if k != "test_samples"}}, indent=1, ensure_ascii=False))
+    if joined_group():  # a torchrun worker: done, and ended before interpreter finalization can abort it
+        exit_worker(0)
     return 0
 
 

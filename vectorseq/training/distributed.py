@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import atexit
 import gc
+import logging
 import os
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -61,8 +63,13 @@ class Dist:
                                                          else None)
 
 
+#: whether setup_distributed joined the process group itself (under torchrun), rather than find a caller's
+_joined = False
+
+
 def setup_distributed(device: torch.device, timeout_s: float = 600.0) -> Dist:
     """Join the process group when launched by torchrun (WORLD_SIZE > 1)."""
+    global _joined
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return Dist()
@@ -70,6 +77,7 @@ def setup_distributed(device: torch.device, timeout_s: float = 600.0) -> Dist:
         backend = "nccl" if device.type == "cuda" else "gloo"
         torch.distributed.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
         atexit.register(leave_group)  # the group we joined is ours to leave (a caller's group is the caller's)
+        _joined = True
     return Dist(torch.distributed.get_rank(), torch.distributed.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
 
 
@@ -82,6 +90,31 @@ def leave_group() -> None:
     gc.collect()
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+def joined_group() -> bool:
+    """True in a torchrun worker whose process group vectorseq joined (and so may end the process)."""
+    return _joined and torch.distributed.is_initialized()
+
+
+def process_rank() -> int:
+    """This process's rank in the process group; 0 outside one."""
+    return torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+
+
+def exit_worker(code: int = 0) -> NoReturn:
+    """End a torchrun worker whose work is done (the final barrier passed, every file written and closed) without
+    interpreter finalization. Leaving the group at exit (:func:`leave_group`) made the rank's SIGABRT at exit
+    rare, not impossible: CI still saw "terminate called without an active exception" twice in one run under
+    load, the mark of a C++ thread that wants the GIL while the interpreter is being torn down. A worker has
+    nothing left to finalize (the kernel releases the folder lock and closes the sockets), so it leaves the
+    group, flushes what it printed and exits at once. Only the CLI calls this: a Python caller keeps its
+    process."""
+    leave_group()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # why: skips finalization, where the abort happens; nothing unwritten is lost (flushed above)
 
 
 def rank_device(dist: Dist, device: torch.device) -> torch.device:
