@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 import sacrebleu
+import torch
 import yaml
 from _compare_grid import TrainSpy, experiment, grid, ok_records, quiet  # noqa: F401  (grid is a fixture)
 
@@ -175,6 +178,13 @@ def test_a_part_of_the_grid_trains_only_its_runs(grid):
     out = grid["out"]
     records = read_results(out)
     assert {r["device"] for r in records if r["status"] == "ok"} == {"cpu"}  # where each run trained
+    # and with what: this checkout's commit, torch and the thread count (whether a retraining should match exactly)
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(experiment_mod.__file__).parent).stdout.strip()
+    for r in records:
+        if r["status"] == "ok":
+            assert r["software"]["torch"] == torch.__version__ and r["software"]["threads"] >= 1
+            assert (r["software"]["commit"] or "").removesuffix("+dirty") == commit  # "" / None: not a checkout
     kept = [r for r in records if not (r["strategy"] in ("word", "char") and r["size"] == "all")]
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
     spy = TrainSpy()
@@ -352,3 +362,10 @@ def test_a_smaller_cap_trains_afresh(grid):
                    strategies=["word"], sizes=["60"])
     assert (out / "runs/word/n60_s1.stale/metrics.json").is_file()
     assert read_results(out)[-1]["steps"] == 3
+
+
+def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
+    """An installed vectorseq (no git checkout around it) records no commit rather than a wrong one."""
+    from vectorseq.compare.provenance import code_commit
+
+    assert code_commit(tmp_path) is None

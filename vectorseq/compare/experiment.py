@@ -57,6 +57,7 @@ from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, LAST_CHEC
 from ..training import stop_class, train
 from ..training.extend import only_stopping_differs, relaxes
 from ..translator import Translator, resolve_device
+from .provenance import software
 from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, archive_run, latest_results,
                       new_record, read_history, read_results, record_key, summary_table, write_lines)
@@ -299,6 +300,7 @@ def _execute(exp: Experiment, run: Run, cfg: Config, splits: dict[str, Any], out
         record.update(_result_fields(model_dir, scores, metrics))
         archive_run(out, run.dirname)
         record["device"] = _device_name(cfg)  # a grid may be split between a CPU and a GPU machine
+        record["software"] = software()  # whether a second training should match this one digit for digit
     except Exception as e:  # one failed run must not stop the grid; KeyboardInterrupt still does
         tb = traceback.format_exc().rstrip().splitlines()
         record.update({"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": "\n".join(tb[-15:])})

@@ -7,7 +7,9 @@ Output folder
     train_pairs, seed, status`` ok/failed, ``error, traceback, test_bleu, test_chrf, test_bleu_lc, valid_loss``
     (lowest), ``valid_bleu`` (best), ``steps, stop_reason, stop_class`` (converged / capped / time, see
     :func:`vectorseq.training.stop_class`), ``train_minutes, tokens_per_s, parameters, coverage, model_dir,
-    config_hash, ...``); a run that ran again has a later line, and the latest line counts.
+    config_hash``, and where it trained and with what: ``device``, ``software`` (vectorseq's commit, torch, threads;
+    see :mod:`vectorseq.compare.provenance`), ``finished_at``); a run that ran again has a later line, and the latest
+    line counts.
     ``runs/STRATEGY/nSIZE_sSEED/``: each run's model folder, with its test translations in
     :data:`vectorseq.modelfolder.HYPOTHESES_FILE` (one per line); ``test.src.txt`` / ``test.ref.txt``: the test
     split; ``experiment.yaml``: the resolved experiment (the base inlined), so ``vectorseq compare OUTPUT_DIR
