@@ -6,6 +6,8 @@ import random
 import re
 import shutil
 
+import pytest
+
 from _compare_grid import experiment, grid  # noqa: F401  (a fixture)
 
 from vectorseq.compare import experiment as experiment_mod
@@ -271,6 +273,33 @@ def test_a_carried_test_is_dropped_once_one_of_its_runs_is_trained_again(tmp_pat
     rec = new_record(exp.name, poor, poor.size, "h")
     rec.update(test_bleu=score(hyps, refs)["bleu"], stop_class="converged", stop_reason="patience=3", steps=6)
     append_result(tmp_path, rec)
+    md = write_report(exp, tmp_path).read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "significance.json").read_text()) == []
+    assert "good beats poor" not in md and "carried from the previous report" not in md
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["test names its runs", "test from before runs were named"])
+def test_a_run_trained_again_to_the_same_mean_does_not_inherit_the_old_test(tmp_path, legacy):
+    """The study's 1,000-pair TF-IDF runs, trained again with newer code, averaged 14.51 BLEU where the old three
+    averaged 14.52: a mean within rounding is no proof of the same runs. A test that names its runs is carried
+    only for those runs; an older test without names is not carried once a run it covers was trained again."""
+    exp, refs = _synthetic_grid(tmp_path, seeds=(1,))
+    for run in exp.runs():
+        _finish(exp, tmp_path, refs, run)
+    write_report(exp, tmp_path)
+    sig = json.loads((tmp_path / "significance.json").read_text())
+    assert [len(t["runs_a"]) for t in sig] == [1]
+    if legacy:
+        (tmp_path / "significance.json").write_text(json.dumps(
+            [{k: v for k, v in t.items() if k not in ("runs_a", "runs_b")} for t in sig]))
+    shutil.rmtree(tmp_path / "runs")
+    shutil.rmtree(tmp_path / ARCHIVE_DIR)  # lost with the machine
+    poor = next(run for run in exp.runs() if run.strategy == "poor")
+    old = next(r for r in read_results(tmp_path) if r["strategy"] == "poor")
+    again = {**old, "finished_at": "2026-12-05T09:05:46+00:00"}  # trained again: the same score, by chance
+    append_result(tmp_path, again)
+    (tmp_path / poor.dirname).mkdir(parents=True)
+    write_lines(tmp_path / poor.dirname / HYPOTHESES_FILE, _drop(refs, 0.7, 5))  # other translations
     md = write_report(exp, tmp_path).read_text(encoding="utf-8")
     assert json.loads((tmp_path / "significance.json").read_text()) == []
     assert "good beats poor" not in md and "carried from the previous report" not in md

@@ -30,6 +30,7 @@ file. ``report.md`` links ``figures/*.png`` (an SVG of every figure is written b
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,7 +40,8 @@ from .budget_report import budget_blocks, falling_note, stop_cell, stop_note, st
 from .directions_report import direction_blocks
 from .render import to_html, to_markdown
 from .results import (COLUMNS, RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, aggregate, archive_run, fmt_number,
-                      fmt_values, latest_results, read_history, read_lines, read_results, size_order, size_text)
+                      fmt_values, latest_results, read_history, read_lines, read_results, record_key, size_order,
+                      size_text)
 from .spec import Experiment
 from .verdicts import cached_hypotheses, matrix, significance_blocks, significance_tests
 
@@ -275,23 +277,34 @@ def build_blocks(exp: Experiment, records: list[dict], out: Path, n_runs: int | 
     return blocks, sig
 
 
-def _earlier_tests(out: Path) -> list[dict]:
-    """The tests of the report this one replaces (none when there is none or it cannot be read)."""
+def _earlier_tests(out: Path, all_records: list[dict]) -> list[dict]:
+    """The tests of the report this one replaces (none when there is none or it cannot be read), less those
+    that cannot be told apart from a test of other runs: a test written before tests named their runs
+    (``runs_a``/``runs_b``) that covers a run trained more than once (``--again``). Matching its mean BLEU is not
+    enough: a retrained strategy's three new runs can average what the old three did, to the hundredth."""
     try:
         sig = json.loads((out / SIGNIFICANCE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [t for t in sig if isinstance(t, dict)] if isinstance(sig, list) else []
+    trained = Counter(record_key(r) for r in all_records if r.get("status") == "ok")
+
+    def ambiguous(t: dict) -> bool:
+        return "runs_a" not in t and any(trained[(name, str(t.get("size")), sd)] > 1
+                                         for name in (t.get("name_a"), t.get("name_b"))
+                                         for sd in t.get("seed_numbers") or [])
+
+    return [t for t in sig if isinstance(t, dict) and not ambiguous(t)] if isinstance(sig, list) else []
 
 
 def write_report(exp: Experiment, out: str | Path | None = None) -> Path:
     """Write report.md, report.html, figures/ and significance.json from results.jsonl; returns report.md."""
     out = Path(out) if out is not None else exp.output_dir
-    records = latest_results(read_results(out), exp.runs())
+    all_records = read_results(out)
+    records = latest_results(all_records, exp.runs())
     for r in records:
         if r.get("status") == "ok":
             archive_run(out, r["model_dir"])  # runs finished by an older vectorseq, or merged from another machine
-    blocks, sig = build_blocks(exp, records, out, earlier=_earlier_tests(out))
+    blocks, sig = build_blocks(exp, records, out, earlier=_earlier_tests(out, all_records))
     (out / SIGNIFICANCE_FILE).write_text(json.dumps(sig, indent=1, ensure_ascii=False), encoding="utf-8")
     md = out / "report.md"
     md.write_text(to_markdown(blocks), encoding="utf-8")

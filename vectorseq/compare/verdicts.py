@@ -68,7 +68,8 @@ def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: li
                 where = f"at {pairs:,} pairs" if pairs else f"at size {size}"
                 means = {s: statistics.fmean(ok[(s, size, sd)]["test_bleu"] for sd in finished) for s in (a, b)} \
                     if finished else {}
-                kept = _earlier_test(earlier or [], size, (a, b), finished, where, exp.report.alpha, means)
+                runs = {s: [run_fingerprint(ok[(s, size, sd)]) for sd in finished] for s in (a, b)}
+                kept = _earlier_test(earlier or [], size, (a, b), finished, where, exp.report.alpha, means, runs)
                 if seeds != finished and kept:
                     results.append(kept)
                     continue
@@ -79,30 +80,45 @@ def significance_tests(exp: Experiment, records: list[dict], out: Path, refs: li
                                        resampler=resampler)
                 results.append({"size": ok[(a, size, seeds[0])]["size"], "train_pairs": pairs, **res.to_dict(),
                                 "significant": res.significant(exp.report.alpha),
-                                "verdict": verdict(res, where, exp.report.alpha)})
+                                "verdict": verdict(res, where, exp.report.alpha),
+                                # the runs tested, so a later report carries this test only for these same runs
+                                "runs_a": [run_fingerprint(ok[(a, size, sd)]) for sd in seeds],
+                                "runs_b": [run_fingerprint(ok[(b, size, sd)]) for sd in seeds]})
     return results
 
 
+def run_fingerprint(record: dict) -> str:
+    """Which training of a cell a record is: when it finished, after how many updates, with what test BLEU (a
+    run trained again, e.g. with ``--again``, differs in the first at least)."""
+    return f"{record.get('finished_at')}|{record.get('steps')}|{record.get('test_bleu')}"
+
+
 def _earlier_test(earlier: list[dict], size: str, pair: tuple[str, str], seeds: list[int], where: str,
-                  alpha: float, means: dict[str, float]) -> dict[str, Any] | None:
+                  alpha: float, means: dict[str, float], runs: dict[str, list[str]]) -> dict[str, Any] | None:
     """The earlier test of ``a`` against ``b`` at ``size`` on exactly ``seeds`` (A first), marked carried; only
-    while it tested the runs the records hold now: each side's BLEU there is the mean of the records' test BLEU
-    (``means``) within rounding (a run trained again since, e.g. with ``--again``, scores otherwise)."""
+    while it tested the runs the records hold now: the same runs (``runs``, each side's run fingerprints) where
+    the test names them, else (a test from before they were named) each side's BLEU there is the mean of the
+    records' test BLEU (``means``) within rounding."""
     a, b = pair
     fields = PairedResult.__dataclass_fields__
     for t in earlier:
         if str(t.get("size")) != size or {t.get("name_a"), t.get("name_b")} != {a, b} \
                 or list(t.get("seed_numbers") or []) != seeds or not seeds:
             continue
-        scores = {t["name_a"]: t.get("score_a"), t["name_b"]: t.get("score_b")}
-        if any(scores[s] is None or abs(scores[s] - means[s]) > 0.011 for s in (a, b)):
-            continue  # the test of other runs of the same cells
+        if "runs_a" in t:
+            if {t["name_a"]: t["runs_a"], t["name_b"]: t.get("runs_b")} != runs:
+                continue  # the test of other runs of the same cells
+        else:
+            scores = {t["name_a"]: t.get("score_a"), t["name_b"]: t.get("score_b")}
+            if any(scores[s] is None or abs(scores[s] - means[s]) > 0.011 for s in (a, b)):
+                continue  # the test of other runs of the same cells
         res = PairedResult(**{k: t[k] for k in fields if k in t})
         if res.name_a != a:  # A is the higher mean; written the other way round, turn it
             res = dataclasses.replace(res, name_a=a, name_b=b, score_a=res.score_b, score_b=res.score_a,
                                       delta=-res.delta, ci_low=-res.ci_high, ci_high=-res.ci_low)
         return {"size": t["size"], "train_pairs": t.get("train_pairs"), **res.to_dict(),
-                "significant": res.significant(alpha), "verdict": verdict(res, where, alpha), "carried": True}
+                "significant": res.significant(alpha), "verdict": verdict(res, where, alpha),
+                **({"runs_a": runs[a], "runs_b": runs[b]} if "runs_a" in t else {}), "carried": True}
     return None
 
 
