@@ -369,3 +369,39 @@ def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
     from vectorseq.compare.provenance import code_commit
 
     assert code_commit(tmp_path) is None
+
+
+def test_an_interrupted_again_continues_without_training_its_finished_runs_twice(grid):
+    """compare --again of word and char, stopped during its second run: started again with the same part, it trains
+    only the runs without a result since it began (the interrupted one resumes), keeps the first run's new
+    result, and ends its plan; a plain compare meanwhile says an --again waits, and an --again of another part
+    is refused while one is unfinished (two passes would mix)."""
+    out = grid["out"]
+    calls, real = [], experiment_mod.train
+
+    def interrupted(cfg, model_dir, **kw):
+        calls.append(cfg.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(cfg, model_dir, **kw)
+
+    part = {"strategies": ["word", "char"], "sizes": ["60"], "again": True}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run_experiment(experiment(), output_dir=out, progress=False, log=quiet, **part)
+    first = read_results(out)[-1]
+    assert (out / "again.json").is_file() and first["strategy"] == calls[0].split("-")[0]
+    lines, spy = [], TrainSpy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(experiment_mod, "train", spy)
+        run_experiment(experiment(), output_dir=out, progress=False, log=lines.append, strategies=["word", "char"])
+        assert spy.calls == [] and any("interrupted `compare --again` of 2 runs" in line for line in lines)
+        with pytest.raises(ConfigError, match="again.json: an earlier `compare --again` of 2 other runs"):
+            run_experiment(experiment(), output_dir=out, progress=False, log=quiet, strategies=["word"],
+                           sizes=["all"], again=True)
+        run_experiment(experiment(), output_dir=out, progress=False, log=lines.append, **part)
+    assert spy.calls == [calls[1]]  # the interrupted run only; the first kept its new result
+    assert not (out / "again.json").exists()
+    latest = {(r["strategy"], r["size"]): r for r in read_results(out)}
+    assert latest[(first["strategy"], 60)] == first

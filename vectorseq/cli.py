@@ -479,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="train the runs chosen by --strategies/--sizes/--seeds again even where they finished "
                          "(after a code change, to check a run reproduces, or to recover lost translations); the "
                          "new record replaces the old one in the report, the old folder is kept as "
-                         "NAME.before_again")
+                         "NAME.before_again; interrupted, the same command continues it (again.json)")
     cp.add_argument("--merge", metavar="FOLDER",
                     help="add the runs another machine's compare finished in FOLDER (its output folder: "
                          "results.jsonl and runs/) and this one has not, then write the report; trains nothing")

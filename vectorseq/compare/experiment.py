@@ -57,6 +57,7 @@ from ..modelfolder import CONFIG_FILE, COVERAGE_FILE, HYPOTHESES_FILE, LAST_CHEC
 from ..training import stop_class, train
 from ..training.extend import only_stopping_differs, relaxes
 from ..translator import Translator, resolve_device
+from .again import begin_again, end_again, pending_notice, trained_since
 from .provenance import software
 from .report import SIGNIFICANCE_FILE, write_report
 from .results import (RESULTS_FILE, TEST_REF_FILE, TEST_SRC_FILE, append_result, archive_run, latest_results,
@@ -336,15 +337,22 @@ def _pending(exp: Experiment, splits: dict[str, Any], log: Callable, chosen: lis
     yet, with the data each trains on; ``again``: every run of ``chosen``, finished or not."""
     out, runs = exp.output_dir, exp.runs()
     done = {record_key(r): r for r in read_results(out)}
+    if again:  # a plan that an interruption does not lose (see .again)
+        started, continuing = begin_again(out, [r.key for r in chosen or runs], log)
+    elif notice := pending_notice(out):
+        log(notice)
     subsets: dict[tuple, dict[str, Any]] = {}  # (size, seed) -> the splits every strategy trains on
     todo = []
     for i, run in enumerate(runs, 1):
         if chosen is not None and run not in chosen:
             continue
+        if again and trained_since(done.get(run.key), started):
+            continue  # trained again already, by this plan before an interruption
         if is_finished(exp, run, done.get(run.key)):
             if not again:
                 continue
-            _set_aside(out / run.dirname, done[run.key], log)
+            if not continuing:  # continuing, the folder is this plan's own training (or gone), not the old run
+                _set_aside(out / run.dirname, done[run.key], log)
         cfg = exp.run_config(run.strategy, run.size, run.seed)
         key = (run.size, run.seed)
         if key not in subsets:
@@ -397,12 +405,14 @@ def _run_grid(exp: Experiment, splits: dict[str, Any], progress: bool, log: Call
         run_in_workers(exp, todo, workers, log, on_record=lambda rec: (append_result(exp.output_dir, rec),
                                                                       _log_record(rec, log)),
                        execute=_execute, config_hash=config_hash)
-        return
-    for i, run, cfg, subset in todo:
-        log(f"[{i}/{n}] {run.strategy}, {len(subset['train'])} pairs, seed {run.seed}")
-        rec = _execute(exp, run, cfg, subset, exp.output_dir, progress, log)
-        append_result(exp.output_dir, rec)
-        _log_record(rec, log)
+    else:
+        for i, run, cfg, subset in todo:
+            log(f"[{i}/{n}] {run.strategy}, {len(subset['train'])} pairs, seed {run.seed}")
+            rec = _execute(exp, run, cfg, subset, exp.output_dir, progress, log)
+            append_result(exp.output_dir, rec)
+            _log_record(rec, log)
+    if again:
+        end_again(exp.output_dir, {record_key(r): r for r in read_results(exp.output_dir)}, log)
 
 
 def run_experiment(path_or_dict: str | Path | dict, output_dir: str | Path | None = None, report_only: bool = False,
