@@ -396,7 +396,7 @@ def test_an_interrupted_again_continues_without_training_its_finished_runs_twice
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(experiment_mod, "train", spy)
         run_experiment(experiment(), output_dir=out, progress=False, log=lines.append, strategies=["word", "char"])
-        assert spy.calls == [] and any("interrupted `compare --again` of 2 runs" in line for line in lines)
+        assert spy.calls == [] and any("an unfinished `compare --again` (2 runs" in line for line in lines)
         with pytest.raises(ConfigError, match="again.json: an earlier `compare --again` of 2 other runs"):
             run_experiment(experiment(), output_dir=out, progress=False, log=quiet, strategies=["word"],
                            sizes=["all"], again=True)

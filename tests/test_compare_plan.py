@@ -113,3 +113,20 @@ def test_an_epoch_cap_is_counted_in_updates_at_each_run_s_own_rate(grid):
     updates = (cap * word_rate - 6) * 2 + cap * word_rate  # char and broken at the only known rate, word's
     assert row.finished == 0 and row.budget["max_epochs"] == cap
     assert row.left_h == pytest.approx(updates * 6.0 / 3600)  # 0.6 minutes per 6 updates
+
+
+def test_runs_an_unfinished_again_has_not_retrained_count_as_left(grid):
+    """An `--again` of word at both sizes, stopped before it trained anything: the plan counts both as left, not
+    finished, and says why; once word at 60 has a result since the plan began, only word at "all" is left."""
+    out = grid["out"]
+    exp = load_experiment(experiment(), output_dir=out)
+    before = {p.size: p.finished for p in plan(exp)}
+    (out / "again.json").write_text(json.dumps({"started_at": "2100-01-01T00:00:00+00:00",  # after the grid trained
+                                                "runs": [["word", "60", 1], ["word", "all", 1]]}))
+    assert {p.size: p.finished for p in plan(exp)} == {s: n - 1 for s, n in before.items()}
+    assert "an unfinished `compare --again` (2 of its 2 runs, begun 2100-01-01T00:00:00+00:00" in plan_text(exp)
+    word60 = next(r for r in ok_records(out) if (r["strategy"], r["size"]) == ("word", 60))
+    with (out / "results.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({**word60, "finished_at": "2100-01-01T00:05:00+00:00"}) + "\n")
+    assert {p.size: p.finished for p in plan(exp)} == {"60": before["60"], "all": before["all"] - 1}
+    assert "(1 of its 2 runs" in plan_text(exp)

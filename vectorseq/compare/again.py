@@ -55,11 +55,24 @@ def end_again(out: Path, latest: dict[tuple, dict], log: Callable) -> None:
         path.unlink()
 
 
-def pending_notice(out: Path) -> str | None:
-    """For a plain ``compare``: a line saying an interrupted ``--again`` waits to be continued."""
-    path = out / AGAIN_FILE
-    if not path.is_file():
+def waiting(out: Path, latest: dict[tuple, dict]) -> set[tuple]:
+    """The runs of an unfinished plan without a result since it began (``compare --plan`` counts them as left)."""
+    plan = _read(out)
+    if plan is None:
+        return set()
+    return {tuple(k) for k in plan["runs"] if not trained_since(latest.get(tuple(k)), plan["started_at"])}
+
+
+def pending_notice(out: Path, left: int | None = None) -> str | None:
+    """A line saying an unfinished ``--again`` waits (``left``: how many of its runs have no new result)."""
+    plan = _read(out)
+    if plan is None:
         return None
-    plan = json.loads(path.read_text(encoding="utf-8"))
-    return (f"an interrupted `compare --again` of {len(plan['runs'])} runs (begun {plan['started_at']}) is not "
-            f"finished: run that command again to finish it ({path})")
+    of = f"{left} of its {len(plan['runs'])} runs" if left is not None else f"{len(plan['runs'])} runs"
+    return (f"an unfinished `compare --again` ({of}, begun {plan['started_at']}; {out / AGAIN_FILE}): if it was "
+            "interrupted, the same command finishes it")
+
+
+def _read(out: Path) -> dict[str, Any] | None:
+    path = out / AGAIN_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

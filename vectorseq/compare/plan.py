@@ -12,6 +12,7 @@
   (an epoch cap counts in updates at the rate of the run's own checkpoint, else of the size's other checkpoints);
   less the updates a run has already trained in a folder compare will resume or continue (an interrupted run,
   or a finished one under a more patient stopping rule);
+- a finished run that an unfinished ``compare --again`` (``again.json``) has not trained again yet counts as left;
 
 Cells the experiment's ``cut:`` removes are counted apart and cost nothing; runs a GPU finished count as
 finished, but their minutes are neither CPU hours spent nor a measure of the cost of an update here.
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .again import pending_notice, waiting
 from .experiment import is_finished, steps_done, updates_per_epoch
 from .results import RESULTS_FILE, latest_results, read_results, record_key
 from .spec import Experiment
@@ -79,7 +81,9 @@ def plan(exp: Experiment, seconds_per_update: float = 0.5) -> list[SizePlan]:
     path = Path(exp.output_dir) / RESULTS_FILE
     records = latest_results(read_results(path), exp.runs()) if path.exists() else []
     runs_by_key = {run.key: run for run in exp.runs()}
-    done = {record_key(r): r for r in records if is_finished(exp, runs_by_key[record_key(r)], r)}
+    again = waiting(Path(exp.output_dir), {record_key(r): r for r in records})  # finished, but training again
+    done = {record_key(r): r for r in records
+            if is_finished(exp, runs_by_key[record_key(r)], r) and record_key(r) not in again}
     cost = _per_update_seconds(records)
     fallback = statistics.median(cost.values()) if cost else seconds_per_update
     out = []
@@ -115,6 +119,11 @@ def plan_text(exp: Experiment, workers: int = 1, seconds_per_update: float = 0.5
     left = sum(p.left_h for p in rows)
     lines += ["", f"left: ~{left:.1f} CPU hours, ~{left / max(1, workers):.1f} hours with --workers {workers}"
               " (on as many free cores)"]
+    out = Path(exp.output_dir)
+    again = waiting(out, {record_key(r): r for r in read_results(out / RESULTS_FILE)}) \
+        if (out / RESULTS_FILE).exists() else set()
+    if notice := pending_notice(out, len(again)):
+        lines.append(f"counted as left, as not finished: {notice}")
     if any(p.cut for p in rows):
         stated = exp.stated_runs()
         lines.append(f"cut: {len(stated) - len(exp.runs())} of the {len(stated)} cells the experiment states:")
