@@ -27,8 +27,9 @@ def begin_again(out: Path, keys: list[tuple[str, str, int]], log: Callable) -> t
     if path.is_file():
         plan = json.loads(path.read_text(encoding="utf-8"))
         if sorted(plan["runs"]) != wanted:
-            raise ConfigError(f"{path}: an earlier `compare --again` of {len(plan['runs'])} other runs is unfinished; "
-                              f"finish it with the same --strategies/--sizes/--seeds, or delete {AGAIN_FILE} to drop it")
+            raise ConfigError(f"{path}: an earlier `compare --again` of {len(plan['runs'])} other runs is "
+                              "unfinished; finish it with the same --strategies/--sizes/--seeds, or delete "
+                              f"{AGAIN_FILE} to drop it")
         log(f"continuing the `--again` begun at {plan['started_at']} ({AGAIN_FILE}); its runs trained since are kept")
         return plan["started_at"], True
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
