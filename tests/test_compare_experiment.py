@@ -405,3 +405,10 @@ def test_an_interrupted_again_continues_without_training_its_finished_runs_twice
     assert not (out / "again.json").exists()
     latest = {(r["strategy"], r["size"]): r for r in read_results(out)}
     assert latest[(first["strategy"], 60)] == first
+
+
+def test_a_damaged_again_plan_is_a_clear_error(grid):
+    (grid["out"] / "again.json").write_text('{"started_at": "2026-12-05T09:41', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"again.json: not a `compare --again` plan .*delete it"):
+        run_experiment(experiment(), output_dir=grid["out"], progress=False, log=quiet, strategies=["word"],
+                       again=True)

@@ -10,6 +10,7 @@ checkpoint). The plan is deleted when all its runs are done.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -24,8 +25,8 @@ def begin_again(out: Path, keys: list[tuple[str, str, int]], log: Callable) -> t
     plan starts now). A plan for other runs is an error: two passes would mix."""
     path = out / AGAIN_FILE
     wanted = sorted([list(k) for k in keys])
-    if path.is_file():
-        plan = json.loads(path.read_text(encoding="utf-8"))
+    plan = _read(out)
+    if plan is not None:
         if sorted(plan["runs"]) != wanted:
             raise ConfigError(f"{path}: an earlier `compare --again` of {len(plan['runs'])} other runs is "
                               "unfinished; finish it with the same --strategies/--sizes/--seeds, or delete "
@@ -33,7 +34,9 @@ def begin_again(out: Path, keys: list[tuple[str, str, int]], log: Callable) -> t
         log(f"continuing the `--again` begun at {plan['started_at']} ({AGAIN_FILE}); its runs trained since are kept")
         return plan["started_at"], True
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    path.write_text(json.dumps({"started_at": started, "runs": wanted}, indent=1), encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"started_at": started, "runs": wanted}, indent=1), encoding="utf-8")
+    os.replace(tmp, path)  # whole or absent, never half-written
     return started, False
 
 
@@ -44,16 +47,15 @@ def trained_since(record: dict[str, Any] | None, started: str) -> bool:
 
 def end_again(out: Path, latest: dict[tuple, dict], log: Callable) -> None:
     """Delete the plan once each of its runs has a result trained since it began."""
-    path = out / AGAIN_FILE
-    if not path.is_file():
+    plan = _read(out)
+    if plan is None:
         return
-    plan = json.loads(path.read_text(encoding="utf-8"))
     left = [k for k in plan["runs"] if not trained_since(latest.get(tuple(k)), plan["started_at"])]
     if left:
         log(f"{len(left)} runs of the `--again` begun at {plan['started_at']} have no new result yet: the same "
             "command continues it")
     else:
-        path.unlink()
+        (out / AGAIN_FILE).unlink()
 
 
 def waiting(out: Path, latest: dict[tuple, dict]) -> set[tuple]:
@@ -75,5 +77,15 @@ def pending_notice(out: Path, left: int | None = None) -> str | None:
 
 
 def _read(out: Path) -> dict[str, Any] | None:
+    """The plan, None when there is none."""
     path = out / AGAIN_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(plan.get("started_at"), str) or not isinstance(plan.get("runs"), list):
+            raise ValueError("no started_at and runs")
+    except (ValueError, AttributeError) as e:
+        raise ConfigError(f"{path}: not a `compare --again` plan ({e}); delete it, and the next --again starts "
+                          "over") from None
+    return plan
