@@ -83,6 +83,11 @@ def test_input_errors():
         v.encode(None)
     with pytest.raises(VectorseqError, match="ngrams"):
         TextVectorizer(ngrams=2)
+    # an order too high to mean anything is refused at once, not built (211,974,745 orders ran out of memory)
+    for too_high in (33, 211_974_745, (1, 10**9)):
+        with pytest.raises(VectorseqError, match="ngrams must be .*between 1 and 32"):
+            TextVectorizer(output_mode="count", ngrams=too_high)
+    assert TextVectorizer(output_mode="count", ngrams=32).options.ngrams == tuple(range(1, 33))
     with pytest.raises(VectorseqError, match="needs vocabulary"):
         TextVectorizer(output_mode="tf_idf", idf_weights=[1.0])
     with pytest.raises(VectorseqError, match="needs idf_weights"):

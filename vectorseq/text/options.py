@@ -96,21 +96,28 @@ def positive_int(name: str, value: Any, minimum: int = 1, allow_none: bool = Tru
     return int(value)
 
 
+#: the highest n-gram order: a token n-gram longer than this matches almost no text twice, and ``ngrams: n`` builds
+#: every order up to n (a saved setting of 211,974,745 once asked for that many orders and ran out of memory)
+MAX_NGRAM_ORDER = 32
+
+
 def normalize_ngrams(ngrams: Any) -> tuple[int, ...] | None:
     """Keras semantics: ``n`` means orders 1..n, a tuple lists the orders (sorted, without repeats)."""
     if ngrams is None:
         return None
     if isinstance(ngrams, bool):
-        raise VectorseqError(f"ngrams must be None, a positive int or a tuple of positive ints, got {ngrams!r}")
+        raise VectorseqError(f"ngrams must be None, an int or a tuple of ints between 1 and {MAX_NGRAM_ORDER}, "
+                             f"got {ngrams!r}")
     if isinstance(ngrams, int):
-        if ngrams < 1:
-            raise VectorseqError(f"ngrams must be >= 1, got {ngrams}")
+        if not 1 <= ngrams <= MAX_NGRAM_ORDER:
+            raise VectorseqError(f"ngrams must be between 1 and {MAX_NGRAM_ORDER}, got {ngrams}")
         return tuple(range(1, ngrams + 1))
     if isinstance(ngrams, (list, tuple)) and ngrams and all(
-        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in ngrams
+        isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NGRAM_ORDER for n in ngrams
     ):
         return tuple(sorted(set(ngrams)))
-    raise VectorseqError(f"ngrams must be None, a positive int or a tuple of positive ints, got {ngrams!r}")
+    raise VectorseqError(f"ngrams must be None, an int or a tuple of ints between 1 and {MAX_NGRAM_ORDER}, "
+                         f"got {ngrams!r}")
 
 
 def _coverage(value: Any) -> float:
