@@ -121,8 +121,10 @@ def size_labels(out: Path) -> dict[str, str]:
     for (_, n, _), r in _records(out).items():
         if n != "all":
             labels[n] = f"{int(n):,}"
-        elif r.get("train_pairs") or "all" not in labels:
-            labels[n] = f"{r['train_pairs']:,}" if r.get("train_pairs") else "all"
+        elif r.get("train_pairs"):
+            labels[n] = f"{r['train_pairs']:,}"
+        else:
+            labels.setdefault(n, "all")
     return labels
 
 
@@ -148,9 +150,9 @@ def evaluate(out: Path) -> list[dict]:
                     verdict = "viable (ahead of pretrained)" if t["delta"] > 0 else "not viable (pretrained ahead)"
                 else:
                     verdict = "viable (tied with pretrained)"
-            rows.append({"claim": claim, "pairs": size, "label": labels[size], "a": a, "b": b, "bleu_a": _stat(scores[(a, size)]),
-                         "bleu_b": _stat(scores[(b, size)]), "delta": round(t["delta"], 2), "p": t["p"],
-                         "seeds": t["seeds"], "verdict": verdict,
+            rows.append({"claim": claim, "pairs": size, "label": labels[size], "a": a, "b": b,
+                         "bleu_a": _stat(scores[(a, size)]), "bleu_b": _stat(scores[(b, size)]),
+                         "delta": round(t["delta"], 2), "p": t["p"], "seeds": t["seeds"], "verdict": verdict,
                          **({"untested_higher": untested} if untested else {})})
     return rows
 

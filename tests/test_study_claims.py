@@ -44,7 +44,8 @@ def test_a_claim_whose_verdict_changes_with_the_data_depends_on_data_size(tmp_pa
     assert "| pretrained embeddings help, especially with limited data | 29,000 | glove_finetune |" in \
         claims.markdown(rows)  # the whole training set reads as its size
     text = {s["claim"]: s["summary"] for s in claims.summary(rows)}
-    assert text["TF-IDF is inferior to embeddings"] == "no significant difference at every size measured (1,000 to 29,000)"
+    assert text["TF-IDF is inferior to embeddings"] == \
+        "no significant difference at every size measured (1,000 to 29,000)"
     assert text["pretrained embeddings help, especially with limited data"] == \
         "depends on data size: not held at 1,000; held from 3,000 to 29,000 (changes at 3,000)"
     assert text["fine-tuning pretrained embeddings helps further"].startswith(
